@@ -1,0 +1,70 @@
+//! Build-script helper shared by the workspace's crates.
+//!
+//! `torch-sys` links libtorch dynamically but leaves two things to the final binary:
+//! finding the shared libraries at run time, and keeping `libtorch_cuda.so`, which the
+//! linker's default `--as-needed` drops because no symbol of it is referenced directly
+//! (CUDA then reports as unavailable even on a GPU machine). [`link_libtorch`] fixes both
+//! for every binary, test, example and bench of the calling package:
+//!
+//! ```text
+//! // build.rs of a crate that depends on `torch-sys` (for `DEP_TCH_LIBTORCH_LIB`)
+//! fn main() {
+//!     mvl_build::link_libtorch();
+//! }
+//! ```
+//! A binary linked this way still runs on machines without a GPU: `libtorch_cuda.so` loads,
+//! and `tch::Cuda::is_available()` is simply false.
+
+use std::path::Path;
+
+/// Emits the link arguments described in the crate documentation.
+///
+/// Reads `DEP_TCH_LIBTORCH_LIB`, which `torch-sys` (`links = "tch"`) exports to the build
+/// scripts of crates that depend on it directly; does nothing when it is absent.
+pub fn link_libtorch() {
+    println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
+    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
+        return;
+    };
+    // Resolve the checkout's `.libtorch` link, so that binaries keep working from anywhere.
+    let lib = std::fs::canonicalize(&lib).unwrap_or_else(|_| lib.into());
+    for arg in link_args(&lib) {
+        println!("cargo:rustc-link-arg={arg}");
+    }
+}
+
+/// The linker arguments for a libtorch lib folder: a run-time search path (`DT_RPATH`, so it
+/// also covers libraries loaded by libtorch itself) and, when the folder has
+/// `libtorch_cuda.so`, a link of it that `--as-needed` cannot drop.
+pub fn link_args(lib: &Path) -> Vec<String> {
+    let mut args = vec![
+        "-Wl,--disable-new-dtags".to_owned(),
+        format!("-Wl,-rpath,{}", lib.display()),
+    ];
+    if lib.join("libtorch_cuda.so").exists() {
+        args.push(format!("-L{}", lib.display()));
+        args.push("-Wl,--no-as-needed,-ltorch_cuda,--as-needed".to_owned());
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuda_linked_only_when_present() {
+        let dir = std::env::temp_dir().join(format!("mvl-build-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let without = link_args(&dir);
+        assert!(without.iter().all(|a| !a.contains("torch_cuda")));
+        assert!(without.iter().any(|a| a.contains("-rpath")));
+        std::fs::write(dir.join("libtorch_cuda.so"), b"").expect("write");
+        let with = link_args(&dir);
+        assert!(
+            with.iter()
+                .any(|a| a.contains("--no-as-needed,-ltorch_cuda"))
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

@@ -1,0 +1,143 @@
+//! Energies: unnormalised negative log-densities E with q(x) ∝ exp(-E(x)).
+
+use tch::{Tensor, nn};
+
+/// An energy function E on points of a space (ambient or chart coordinates).
+///
+/// The density it describes is q(x) ∝ exp(-E(x)) (paper §2, "unnormalized models").
+///
+/// # Shapes
+/// `x`: `[b, n]`; `energy(x)`: `[b]`; `grad(x)`: `[b, n]`.
+///
+/// # Gradients
+/// [`Energy::grad`] must be differentiable with respect to the energy's parameters (it is
+/// computed with `create_graph`), because minimum velocity learning differentiates through
+/// the sampler step that uses it (paper-spec §2.1). Call it with autograd enabled.
+pub trait Energy {
+    /// E(x) for every row of `x`.
+    fn energy(&self, x: &Tensor) -> Tensor;
+
+    /// ∇ₓE(x) for every row of `x`. The default uses autograd; closed forms may override it
+    /// (checked by [`crate::testing::check_energy`]).
+    fn grad(&self, x: &Tensor) -> Tensor {
+        self.energy_and_grad(x).1
+    }
+
+    /// (E(x), ∇ₓE(x)) with one forward and one backward pass.
+    fn energy_and_grad(&self, x: &Tensor) -> (Tensor, Tensor) {
+        autograd_energy_and_grad(self, x)
+    }
+}
+
+/// (E(x), ∇ₓE(x)) by autograd, keeping the graph (`create_graph`) so that the gradient can be
+/// differentiated again. `x` need not require gradients; a leaf copy is made when it does not.
+pub fn autograd_energy_and_grad<E: Energy + ?Sized>(e: &E, x: &Tensor) -> (Tensor, Tensor) {
+    let x = differentiable(x);
+    let value = e.energy(&x);
+    let grad = grad_of_sum(&value, &x);
+    (value, grad)
+}
+
+/// `x` itself when it already requires gradients, otherwise a detached copy that does.
+pub fn differentiable(x: &Tensor) -> Tensor {
+    if x.requires_grad() {
+        x.shallow_clone()
+    } else {
+        x.detach().set_requires_grad(true)
+    }
+}
+
+/// ∂(Σ out)/∂x with `create_graph`, zeros when `out` does not depend on `x`.
+pub fn grad_of_sum(out: &Tensor, x: &Tensor) -> Tensor {
+    if !out.requires_grad() {
+        return x.zeros_like();
+    }
+    let total = out.sum(out.kind());
+    let mut grads = Tensor::run_backward(&[total], &[x], true, true);
+    grads.pop().unwrap_or_else(|| x.zeros_like())
+}
+
+/// An energy given by a closure, gradients by autograd.
+///
+/// ```
+/// use mvl_manifold::{Energy, FnEnergy};
+/// use tch::{Kind, Tensor};
+/// let quad = FnEnergy::new(|x: &Tensor| x.square().sum_dim_intlist(-1, false, Kind::Double) / 2.0);
+/// let x = Tensor::from_slice(&[1.0f64, 2.0]).view([1, 2]);
+/// let g = quad.grad(&x);
+/// assert!((g - &x).abs().max().double_value(&[]) < 1e-12);
+/// ```
+pub struct FnEnergy<F>(F);
+
+impl<F: Fn(&Tensor) -> Tensor> FnEnergy<F> {
+    /// Wraps `f`, which maps `[b, n]` to `[b]`.
+    pub fn new(f: F) -> Self {
+        Self(f)
+    }
+}
+
+impl<F: Fn(&Tensor) -> Tensor> Energy for FnEnergy<F> {
+    fn energy(&self, x: &Tensor) -> Tensor {
+        (self.0)(x)
+    }
+}
+
+/// The energy of a network with a single output: E(x) = net(x)[:, 0].
+pub struct ModuleEnergy<M>(pub M);
+
+impl<M: nn::Module> Energy for ModuleEnergy<M> {
+    fn energy(&self, x: &Tensor) -> Tensor {
+        self.0.forward(x).squeeze_dim(-1)
+    }
+}
+
+/// The conservative energy of the paper's networks: E(x) = ⟨x, ψ(x)⟩ for a network ψ with as
+/// many outputs as inputs (paper §5, "E(z) = zᵀψ(z)"; paper-spec §3.4).
+pub struct InnerProductEnergy<M>(pub M);
+
+impl<M: nn::Module> Energy for InnerProductEnergy<M> {
+    fn energy(&self, x: &Tensor) -> Tensor {
+        (x * self.0.forward(x)).sum_dim_intlist(-1, false, x.kind())
+    }
+}
+
+/// The isotropic Gaussian energy E(x) = |x - m|²/(2σ²), with its closed-form gradient.
+#[derive(Debug)]
+pub struct GaussianEnergy {
+    mean: Tensor,
+    inv_var: f64,
+}
+
+impl GaussianEnergy {
+    /// Mean `mean` (`[n]`, broadcast over rows) and standard deviation `std > 0`.
+    pub fn new(mean: &Tensor, std: f64) -> crate::Result<Self> {
+        if !(std.is_finite() && std > 0.0) {
+            return Err(crate::ManifoldError::InvalidArgument {
+                name: "std",
+                value: std,
+                reason: "must be finite and > 0",
+            });
+        }
+        Ok(Self {
+            mean: mean.shallow_clone(),
+            inv_var: 1.0 / (std * std),
+        })
+    }
+}
+
+impl Energy for GaussianEnergy {
+    fn energy(&self, x: &Tensor) -> Tensor {
+        (x - &self.mean)
+            .square()
+            .sum_dim_intlist(-1, false, x.kind())
+            * (self.inv_var / 2.0)
+    }
+
+    fn grad(&self, x: &Tensor) -> Tensor {
+        (x - &self.mean) * self.inv_var
+    }
+
+    fn energy_and_grad(&self, x: &Tensor) -> (Tensor, Tensor) {
+        (self.energy(x), self.grad(x))
+    }
+}

@@ -1,0 +1,1 @@
+//! Cross-crate statistical and integration tests live in `tests/`; this library is empty.
