@@ -41,6 +41,15 @@ pub enum FlowError {
     /// An error from the geometry layer (bad points, dimensions).
     #[error(transparent)]
     Manifold(#[from] ManifoldError),
+    /// An error reported by libtorch (e.g. when copying jump rates to the host).
+    #[error("libtorch: {0}")]
+    Torch(String),
+}
+
+impl From<tch::TchError> for FlowError {
+    fn from(e: tch::TchError) -> Self {
+        FlowError::Torch(e.to_string())
+    }
 }
 
 /// Shorthand for results of this crate.

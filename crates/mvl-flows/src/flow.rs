@@ -49,7 +49,7 @@ pub trait GradientFlow {
 
     /// The dimension of the normal noise for a batch `x` (the chart dimension).
     fn noise_dim(&self, x: &Tensor) -> i64 {
-        x.size()[1]
+        x.size().get(1).copied().unwrap_or(0)
     }
 
     /// Uniform draws needed per row and step.
@@ -59,7 +59,7 @@ pub trait GradientFlow {
 
     /// Draws the noise of one step for the batch `x` (libtorch's generator, `x`'s device/dtype).
     fn draw_noise(&self, x: &Tensor) -> Noise {
-        let b = x.size()[0];
+        let b = x.size().first().copied().unwrap_or(0);
         let opts = (x.kind(), x.device());
         Noise {
             normal: Tensor::randn([b, self.noise_dim(x)], opts),
@@ -187,3 +187,46 @@ pub fn check_batch(what: &'static str, x: &Tensor, dim: Option<i64>) -> Result<(
         })
     }
 }
+
+/// The builder methods of a flow's [`StepRule`] stored at `self.<field path>`: `energy_scale`,
+/// `rescaled` (documented with the given rescaling norm) and `rule`.
+macro_rules! step_rule_builders {
+    ($($field:ident).+, $norm:literal) => {
+        /// Targets q^s (finite s > 0); minimum velocity learning uses s = 0.5.
+        pub fn energy_scale(mut self, s: f64) -> $crate::Result<Self> {
+            self.$($field).+ = self.$($field).+.with_scale(s)?;
+            Ok(self)
+        }
+
+        #[doc = concat!("Per-row step rescaling εᵢ = ε / max(1, ", $norm, ") with no gradient through εᵢ.")]
+        pub fn rescaled(mut self, rescale: bool) -> Self {
+            self.$($field).+ = self.$($field).+.with_rescale(rescale);
+            self
+        }
+
+        /// The step-size rule.
+        pub fn rule(&self) -> $crate::StepRule {
+            self.$($field).+
+        }
+    };
+}
+
+/// The `bandwidth` builder and `bandwidth_rule` getter of a kernel-based flow with a
+/// `bandwidth` field.
+macro_rules! bandwidth_builder {
+    () => {
+        /// The kernel bandwidth (default: the median heuristic); a fixed one must be finite and
+        /// > 0, otherwise [`crate::FlowError::InvalidParameter`] names it.
+        pub fn bandwidth(mut self, bandwidth: $crate::kernel::Bandwidth) -> $crate::Result<Self> {
+            self.bandwidth = bandwidth.validated()?;
+            Ok(self)
+        }
+
+        /// The kernel bandwidth rule.
+        pub fn bandwidth_rule(&self) -> $crate::kernel::Bandwidth {
+            self.bandwidth
+        }
+    };
+}
+
+pub(crate) use {bandwidth_builder, step_rule_builders};

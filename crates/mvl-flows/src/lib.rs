@@ -5,6 +5,20 @@
 //! KL(·‖q) towards q ∝ exp(−s·E). [`Step::diffusion`] is ⟨∇E(x), ξ⟩ for the step's
 //! diffusion increment ξ, which `mvl-objectives` subtracts as a control variate.
 //!
+//! | flow | move | diffusion |
+//! |---|---|---|
+//! | [`Langevin`] (MALA with [`Langevin::metropolis`]) | x − εs∇E + ξ, ξ ~ N(0, 2εI) | ⟨∇E, ξ⟩ |
+//! | [`RiemannianLangevin`] (any [`mvl_manifold::Manifold`]) | chart: x + εv + ξ, ξ ~ N(0, 2εG⁻¹) | ⟨∇ₓE, ξ⟩ |
+//! | [`Svgd`] (flat or [`Svgd::on`] a manifold's chart) | x + εφ(x) | none |
+//! | [`Spos`] | x + αεφ + (1 − α)εv + wξ | ⟨∇E, wξ⟩ |
+//! | [`BirthDeathLangevin`] | Langevin move, then birth-death jumps | gathered ⟨∇E, ξ⟩ |
+//!
+//! Every flow works in chart coordinates of its input ([`Geometry`]: [`Flat`] space with the
+//! identity chart, or a manifold), takes an energy scale s (s = ½ for minimum velocity
+//! learning) and can rescale its step per row, εᵢ = ε / max(1, |·|²), with no gradient through
+//! εᵢ, as the authors' code does. Gradients flow through `next` to the energy's parameters.
+//! [`testing::check_flow`] is the conformance suite every flow passes.
+//!
 //! ```
 //! use mvl_flows::{GradientFlow, Langevin, Noise};
 //! use mvl_manifold::GaussianEnergy;
@@ -23,10 +37,27 @@
 //! # Ok::<(), mvl_flows::FlowError>(())
 //! ```
 
+pub mod birth_death;
 pub mod error;
 pub mod flow;
+pub mod geometry;
+pub mod kernel;
 pub mod langevin;
+mod mh;
+pub mod riemannian_langevin;
+pub mod spos;
+pub mod svgd;
+#[cfg(feature = "testing")]
+pub mod testing;
+#[cfg(test)]
+mod tests;
 
+pub use birth_death::{BirthDeathLangevin, BirthDeathStep};
 pub use error::{FlowError, Result};
 pub use flow::{GradientFlow, Noise, Step, StepRule};
+pub use geometry::{Flat, Geometry};
+pub use kernel::Bandwidth;
 pub use langevin::Langevin;
+pub use riemannian_langevin::RiemannianLangevin;
+pub use spos::{Spos, SposNoise};
+pub use svgd::Svgd;

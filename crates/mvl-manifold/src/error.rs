@@ -65,6 +65,12 @@ pub enum ManifoldError {
         /// The number given.
         got: i64,
     },
+    /// Data whose maximum-likelihood concentration is infinite (all points coincide); carries
+    /// the mean resultant length R̄.
+    #[error(
+        "mean resultant length {0} is 1 to working precision: all points coincide and the maximum-likelihood concentration is infinite"
+    )]
+    InfiniteConcentration(f64),
 }
 
 /// Shorthand for results of this crate.

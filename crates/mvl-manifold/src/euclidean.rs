@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn conformance_and_gaussian_energy() {
-        tch::manual_seed(7);
+        let _seed = crate::testing::seeded(7);
         let m = Euclidean::new(3).expect("valid");
         let y = Tensor::randn([10, 3], (Kind::Double, Device::Cpu));
         check_manifold(&m, &y, true);

@@ -22,16 +22,21 @@
 //! # Ok::<(), mvl_manifold::ManifoldError>(())
 //! ```
 
+pub mod bessel;
 pub mod chart;
 pub mod energy;
 pub mod error;
 pub mod euclidean;
 pub mod manifold;
 pub mod metric;
+pub mod mixture;
 pub mod poincare;
 pub mod sphere;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod uniform;
+pub mod vmf_rand;
+pub mod von_mises_fisher;
 
 pub use chart::{Chart, ChartEnergy};
 pub use energy::{Energy, FnEnergy, GaussianEnergy, InnerProductEnergy, ModuleEnergy};
@@ -39,5 +44,9 @@ pub use error::{ManifoldError, Result};
 pub use euclidean::{Euclidean, IdentityChart};
 pub use manifold::Manifold;
 pub use metric::Metric;
+pub use mixture::VmfMixture;
 pub use poincare::{PoincareBall, PoincareChart};
 pub use sphere::{Sphere, StereographicChart};
+pub use uniform::{HypersphericalUniform, log_sphere_area};
+pub use vmf_rand::VonMisesFisherRng;
+pub use von_mises_fisher::VonMisesFisher;

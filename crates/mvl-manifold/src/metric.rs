@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn representations_agree() {
-        tch::manual_seed(1);
+        let _seed = crate::testing::seeded(1);
         let opts = (Kind::Double, tch::Device::Cpu);
         let lam = Tensor::rand([4], opts) + 0.5;
         let conformal = Metric::Conformal {
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn full_inverse_sqrt_has_inverse_covariance() {
-        tch::manual_seed(2);
+        let _seed = crate::testing::seeded(2);
         let g = spd(2, 3);
         let m = Metric::Full(g.shallow_clone());
         // Columns of L⁻ᵀ: apply to the identity; then S Sᵀ must equal G⁻¹.

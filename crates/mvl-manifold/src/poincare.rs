@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn conformance() {
-        tch::manual_seed(5);
+        let _seed = crate::testing::seeded(5);
         for n in [1, 2, 4] {
             let m = PoincareBall::new(n).expect("valid");
             let y = points(16, n);
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn exp_log_dist_consistent() {
-        tch::manual_seed(6);
+        let _seed = crate::testing::seeded(6);
         let m = PoincareBall::new(3).expect("valid");
         let x = points(8, 3) * 0.5;
         let v = Tensor::randn([8, 3], F64) * 0.3;

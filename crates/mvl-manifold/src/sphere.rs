@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn conformance_on_both_hemispheres() {
-        tch::manual_seed(3);
+        let _seed = crate::testing::seeded(3);
         for n in [1, 2, 5] {
             let m = Sphere::new(n).expect("valid");
             let y = points(&m, 16);
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn exp_log_dist_round_trip() {
-        tch::manual_seed(4);
+        let _seed = crate::testing::seeded(4);
         let m = Sphere::new(2).expect("valid");
         let y = points(&m, 8);
         let v = m.to_tangent(&y, &(Tensor::randn([8, 3], F64) * 0.7));

@@ -8,7 +8,22 @@ use crate::chart::{Chart, ChartEnergy, autograd_inv_metric_div, autograd_metric}
 use crate::energy::{Energy, autograd_energy_and_grad, differentiable, grad_of_sum};
 use crate::manifold::Manifold;
 use crate::metric::{max_abs, row_dot};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use tch::Tensor;
+
+/// Seeds libtorch's global generator and holds a process-wide lock until the guard drops.
+///
+/// Cargo runs the tests of one binary on parallel threads, and they all share libtorch's one
+/// global generator: without the lock, a seeded test draws from a stream its neighbours also
+/// consume, so its "fixed" seed does not fix its numbers. Every seeded test takes the guard
+/// (`let _seed = seeded(7);`) and is then reproducible run to run.
+pub fn seeded(seed: i64) -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    // A test that panicked while holding the lock leaves nothing shared in a bad state.
+    let guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    tch::manual_seed(seed);
+    guard
+}
 
 fn assert_close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
     assert_eq!(a.size(), b.size(), "{what}: shapes differ");

@@ -1,0 +1,240 @@
+//! The `Objective` trait and the machinery shared by the objectives.
+
+use crate::error::{ObjectiveError, Result};
+use mvl_manifold::Energy;
+use mvl_manifold::energy::grad_of_sum;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use tch::{Kind, Tensor};
+
+/// A learning objective for an energy-based model q ∝ exp(−E), estimated on a batch of data.
+///
+/// Every objective documents how its value relates to the score-matching objective
+/// J_SM = E_p[½|∇E|² − ΔE] (paper eq. 7), which equals the Fisher divergence D_F(p‖q) minus a
+/// constant that does not depend on the model, so that values are comparable across
+/// estimators.
+///
+/// # Shapes
+/// `x`: `[b, n]`; `per_sample`: `[b]`; `loss`: `[]`.
+pub trait Objective {
+    /// A short name for messages and result files.
+    fn name(&self) -> &'static str;
+
+    /// Per-sample terms whose mean is the loss (for variance studies). Differentiable with
+    /// respect to the energy's parameters.
+    fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor>;
+
+    /// The loss: the mean of [`Objective::per_sample`], with the batch checked, failures of
+    /// the energy turned into [`ObjectiveError::Energy`], and non-finite values into
+    /// [`ObjectiveError::NonFiniteLoss`].
+    fn loss(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
+        let terms = guarded(self.name(), x, || self.per_sample(energy, x))?;
+        ensure_finite_loss(self.name(), &terms)?;
+        Ok(terms.mean(terms.kind()))
+    }
+}
+
+/// Checks that `x` is a non-empty `[b, n]` batch.
+pub fn check_batch(objective: &'static str, x: &Tensor) -> Result<()> {
+    let size = x.size();
+    if size.len() == 2 && size[0] >= 1 && size[1] >= 1 {
+        Ok(())
+    } else {
+        Err(ObjectiveError::BadBatch {
+            objective,
+            got: size,
+        })
+    }
+}
+
+/// Runs `f`, turning a libtorch failure (tch panics with libtorch's message) into
+/// [`ObjectiveError::Energy`].
+pub fn guarded<T>(objective: &'static str, x: &Tensor, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "unknown libtorch error".to_owned());
+        Err(ObjectiveError::Energy {
+            objective,
+            shape: x.size(),
+            message: first_line(&message),
+        })
+    })
+}
+
+/// The first line of libtorch's message, without the `Torch("…")` wrapper and backtrace.
+fn first_line(message: &str) -> String {
+    let start = message.find("Torch(\"").map_or(0, |i| i + 7);
+    let rest = &message[start..];
+    let end = rest
+        .find("\\n")
+        .into_iter()
+        .chain(rest.find('\n'))
+        .min()
+        .unwrap_or(rest.len());
+    rest[..end].trim_end_matches("\")").to_owned()
+}
+
+/// Fails with [`ObjectiveError::NonFiniteLoss`] if some per-sample term is not finite.
+pub fn ensure_finite_loss(objective: &'static str, terms: &Tensor) -> Result<()> {
+    let bad = terms.detach().isfinite().logical_not().nonzero();
+    if bad.size()[0] == 0 {
+        return Ok(());
+    }
+    let row = bad.int64_value(&[0, 0]);
+    Err(ObjectiveError::NonFiniteLoss {
+        objective,
+        row,
+        value: terms.detach().to_kind(Kind::Double).double_value(&[row]),
+        hint: "the energy or its gradient overflowed; lower the learning rate or step size, or use f64",
+    })
+}
+
+/// Checks that `value` is finite and > 0.
+pub fn positive(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(ObjectiveError::InvalidParameter {
+            name,
+            value,
+            reason: "must be finite and > 0",
+        })
+    }
+}
+
+/// The rows of the Hessian of E at `x` applied through `f`: calls `f(j, ∇(∂ⱼE))` for every
+/// coordinate j (one backward pass each, with `create_graph`) and sums the results.
+/// `grad` must be ∇E computed from `x` with `create_graph`.
+pub fn sum_over_hessian_rows(
+    grad: &Tensor,
+    x: &Tensor,
+    f: impl Fn(i64, &Tensor) -> Tensor,
+) -> Tensor {
+    let d = x.size()[1];
+    (0..d)
+        .map(|j| f(j, &grad_of_sum(&grad.select(1, j), x)))
+        .fold(grad.select(1, 0).zeros_like(), |acc, t| acc + t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        Bandwidth, ContrastiveDivergence, DenoisingScoreMatching, KernelStein, MinimumVelocity,
+        Projection, ScoreMatching, SlicedScoreMatching,
+    };
+    use mvl_manifold::{FnEnergy, GaussianEnergy};
+    use tch::Device;
+
+    const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
+
+    fn all() -> Vec<Box<dyn Objective>> {
+        vec![
+            Box::new(MinimumVelocity::langevin(1e-3).expect("valid")),
+            Box::new(ScoreMatching::euclidean(2).expect("valid")),
+            Box::new(SlicedScoreMatching::new(1, Projection::Gaussian).expect("valid")),
+            Box::new(DenoisingScoreMatching::new(0.1).expect("valid")),
+            Box::new(ContrastiveDivergence::new(1e-3).expect("valid")),
+            Box::new(KernelStein::new(Bandwidth::Median)),
+        ]
+    }
+
+    #[test]
+    fn invalid_parameters_name_the_value() {
+        for bad in [0.0, -1e-3, f64::NAN, f64::INFINITY] {
+            let same = |e: ObjectiveError, name: &str| match e {
+                ObjectiveError::InvalidParameter { name: n, value, .. } => {
+                    assert_eq!(n, name);
+                    assert!(value.is_nan() && bad.is_nan() || value == bad);
+                }
+                ObjectiveError::Flow(mvl_flows::FlowError::InvalidParameter {
+                    name: n,
+                    value,
+                    ..
+                }) => {
+                    assert_eq!(n, name);
+                    assert!(value.is_nan() && bad.is_nan() || value == bad);
+                }
+                other => panic!("unexpected {other:?}"),
+            };
+            same(
+                DenoisingScoreMatching::new(bad).expect_err("invalid"),
+                "sigma",
+            );
+            same(
+                MinimumVelocity::langevin(bad).expect_err("invalid"),
+                "step size",
+            );
+            same(
+                ContrastiveDivergence::new(bad).expect_err("invalid"),
+                "step size",
+            );
+            same(KernelStein::fixed(bad).expect_err("invalid"), "bandwidth");
+        }
+        assert!(matches!(
+            SlicedScoreMatching::new(0, Projection::Rademacher),
+            Err(ObjectiveError::InvalidParameter {
+                name: "projections",
+                value: 0.0,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn empty_or_misshapen_batches_are_errors() {
+        let energy = GaussianEnergy::new(&Tensor::zeros([2], F64), 1.0).expect("valid");
+        for obj in all() {
+            for shape in [vec![0i64, 2], vec![4]] {
+                let x = Tensor::zeros(shape.as_slice(), F64);
+                match obj.loss(&energy, &x) {
+                    Err(ObjectiveError::BadBatch { got, .. }) => assert_eq!(got, shape),
+                    other => panic!(
+                        "{}: expected BadBatch for {shape:?}, got {other:?}",
+                        obj.name()
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn energy_that_rejects_the_shape_is_a_typed_error() {
+        // A "network" expecting 3 inputs, fed 2-D data.
+        let w = Tensor::ones([3, 1], F64);
+        let energy = FnEnergy::new(move |x: &Tensor| x.matmul(&w).squeeze_dim(-1));
+        let x = Tensor::zeros([4, 2], F64);
+        for obj in all().into_iter().filter(|o| o.name() != "exact SM") {
+            match obj.loss(&energy, &x) {
+                Err(ObjectiveError::Energy { shape, message, .. }) => {
+                    assert_eq!(shape, vec![4, 2]);
+                    assert!(
+                        message.contains("4x2") && message.contains("3x1"),
+                        "{message}"
+                    );
+                    assert!(!message.contains("frame #"), "{message}");
+                }
+                other => panic!("{}: expected Energy error, got {other:?}", obj.name()),
+            }
+        }
+        // Exact SM knows the dimension from its manifold and says so before evaluating.
+        let sm = ScoreMatching::euclidean(3).expect("valid");
+        assert!(matches!(
+            sm.loss(&energy, &x),
+            Err(ObjectiveError::Manifold(_))
+        ));
+    }
+
+    #[test]
+    fn non_finite_loss_is_an_error_with_context() {
+        let energy = FnEnergy::new(|x: &Tensor| (x.select(1, 0) * 1e3).exp());
+        let x = Tensor::from_slice(&[0.0f64, 0.0, 1.0, 0.0]).view([2, 2]);
+        let sm = ScoreMatching::euclidean(2).expect("valid");
+        match sm.loss(&energy, &x) {
+            Err(ObjectiveError::NonFiniteLoss { row: 1, value, .. }) => assert!(!value.is_finite()),
+            other => panic!("expected NonFiniteLoss at row 1, got {other:?}"),
+        }
+    }
+}
