@@ -43,14 +43,62 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// A progress bar over `len` steps with a message, drawn on stderr (hidden when stderr is not
-/// a terminal, so logs stay clean).
-pub fn progress(len: u64, msg: &str) -> ProgressBar {
+/// Progress of a long loop: a bar on a terminal, and a line every 10% otherwise (logs of
+/// background runs).
+#[derive(Debug)]
+pub struct Progress {
+    bar: ProgressBar,
+    label: String,
+    len: u64,
+    pos: u64,
+    start: std::time::Instant,
+    terminal: bool,
+}
+
+impl Progress {
+    /// Advances by `n` steps.
+    pub fn inc(&mut self, n: u64) {
+        let before = self.pos * 10 / self.len.max(1);
+        self.pos += n;
+        self.bar.inc(n);
+        if !self.terminal && self.pos * 10 / self.len.max(1) > before {
+            let secs = self.start.elapsed().as_secs_f64();
+            eprintln!("{}: {}/{} ({secs:.0} s)", self.label, self.pos, self.len);
+        }
+    }
+
+    /// Jumps to `pos` (after a resume).
+    pub fn set_position(&mut self, pos: u64) {
+        self.pos = pos;
+        self.bar.set_position(pos);
+    }
+
+    /// Sets the bar's message (e.g. the current loss).
+    pub fn set_message(&self, msg: String) {
+        self.bar.set_message(msg);
+    }
+
+    /// Ends the bar.
+    pub fn finish(&self) {
+        self.bar.finish();
+    }
+}
+
+/// A progress indicator over `len` steps labelled `label`, on stderr.
+pub fn progress(len: u64, label: &str) -> Progress {
     let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{msg:>16} [{bar:30}] {pos}/{len} {elapsed}<{eta}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} {elapsed}<{eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(msg.to_owned());
-    bar
+    bar.set_prefix(label.to_owned());
+    Progress {
+        bar,
+        label: label.to_owned(),
+        len,
+        pos: 0,
+        start: std::time::Instant::now(),
+        terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    }
 }

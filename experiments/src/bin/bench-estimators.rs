@@ -1,0 +1,160 @@
+//! Per-step training cost of the score-matching estimators on the standard workload:
+//! energy MLP d → 256 → 256 → 1 (softplus), f32, batch 128, x ~ N(0, I_d), one step = loss +
+//! backward + Adam(1e-4). `plain` is a forward + backward + Adam step on the mean energy,
+//! the unit against which the MVL step's cost is reported.
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use mvl_manifold::{Energy, ModuleEnergy};
+use mvl_objectives::{
+    DenoisingScoreMatching, MinimumVelocity, Objective, Projection, ScoreMatching,
+    SlicedScoreMatching,
+};
+use serde::Serialize;
+use std::time::Instant;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
+
+/// Times one training step of each estimator at each dimension and prints the table (or
+/// JSON with `--json`).
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Data dimensions d, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "2,16,64,256,784")]
+    dims: Vec<i64>,
+    /// Estimators, comma-separated: exact_sm, ssm, dsm, mvl_cv, plain.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "plain,mvl_cv,dsm,ssm,exact_sm"
+    )]
+    estimators: Vec<String>,
+    /// Timed steps per (estimator, d); exact_sm uses at most 3 above d = 64.
+    #[arg(long, default_value_t = 50)]
+    reps: usize,
+    /// Untimed warm-up steps per (estimator, d).
+    #[arg(long, default_value_t = 5)]
+    warmup: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    batch: i64,
+    /// Print `{"results": [...]}` JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Run on CUDA (the standard workload is CPU).
+    #[arg(long)]
+    cuda: bool,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    #[arg(long)]
+    threads: Option<i32>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    estimator: String,
+    dim: i64,
+    ms_per_step: f64,
+    ms_min: f64,
+    steps: usize,
+    ratio_to_plain: Option<f64>,
+}
+
+fn objective(name: &str, d: i64) -> Result<Option<Box<dyn Objective>>> {
+    Ok(match name {
+        "exact_sm" => Some(Box::new(ScoreMatching::euclidean(d)?)),
+        "ssm" => Some(Box::new(SlicedScoreMatching::new(1, Projection::Gaussian)?)),
+        "dsm" => Some(Box::new(DenoisingScoreMatching::new(0.1)?)),
+        "mvl_cv" => Some(Box::new(MinimumVelocity::langevin(1e-3)?)),
+        "plain" => None,
+        other => bail!("unknown estimator {other:?} (exact_sm, ssm, dsm, mvl_cv, plain)"),
+    })
+}
+
+/// Median and minimum milliseconds per step.
+fn time_steps(args: &Args, name: &str, d: i64, device: Device) -> Result<(f64, f64, usize)> {
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(device);
+    let root = vs.root();
+    let net = nn::seq()
+        .add(nn::linear(&root / "l1", d, 256, Default::default()))
+        .add_fn(|x| x.softplus())
+        .add(nn::linear(&root / "l2", 256, 256, Default::default()))
+        .add_fn(|x| x.softplus())
+        .add(nn::linear(&root / "l3", 256, 1, Default::default()));
+    let energy = ModuleEnergy(net);
+    let mut opt = nn::Adam::default().build(&vs, 1e-4)?;
+    let obj = objective(name, d)?;
+    let reps = if name == "exact_sm" && d > 64 {
+        args.reps.min(3)
+    } else {
+        args.reps
+    };
+    let mut times = Vec::with_capacity(reps);
+    for i in 0..args.warmup + reps {
+        let x = Tensor::randn([args.batch, d], (Kind::Float, device));
+        let start = Instant::now();
+        let loss = match &obj {
+            Some(o) => o.loss(&energy, &x)?,
+            None => energy.energy(&x).mean(Kind::Float),
+        };
+        opt.backward_step(&loss);
+        if let Device::Cuda(i) = device {
+            tch::Cuda::synchronize(i as i64);
+        }
+        if i >= args.warmup {
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times[0], reps))
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.reps == 0 || args.batch < 1 {
+        bail!("--reps and --batch must be at least 1");
+    }
+    if let Some(t) = args.threads {
+        tch::set_num_threads(t);
+    }
+    let device = if args.cuda {
+        Device::Cuda(0)
+    } else {
+        Device::Cpu
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    for &d in &args.dims {
+        let mut plain = None;
+        for name in &args.estimators {
+            let (median, min, steps) = time_steps(&args, name, d, device)?;
+            if name == "plain" {
+                plain = Some(median);
+            }
+            let ratio = plain.filter(|_| name != "plain").map(|p| median / p);
+            if !args.json {
+                eprintln!(
+                    "d = {d:4}  {name:9} {median:10.3} ms/step (min {min:.3}, {steps} steps)"
+                );
+            }
+            rows.push(Row {
+                estimator: name.clone(),
+                dim: d,
+                ms_per_step: median,
+                ms_min: min,
+                steps,
+                ratio_to_plain: ratio,
+            });
+        }
+    }
+    let out = serde_json::json!({
+        "workload": "MLP d-256-256-1 softplus, f32, batch 128, Adam(1e-4); median ms per step",
+        "device": format!("{device:?}"),
+        "threads": tch::get_num_threads(),
+        "results": rows,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}

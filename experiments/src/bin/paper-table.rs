@@ -1,0 +1,110 @@
+//! Prints the headline numbers of the synthetic reproduction next to the paper's, from the
+//! summaries that `estimator-bias-variance` and `sphere-density` wrote.
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Reads `<results>/{estimator-bias-variance,sphere-density}/summary.json`, prints a table.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// The results root the experiment binaries wrote to.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+}
+
+fn read(args: &Args, name: &str) -> Result<Value> {
+    let path = args.results.join(name).join("summary.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn rows<'a>(summary: &'a Value, estimator: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    summary["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(move |r| r["estimator"] == estimator)
+}
+
+fn figure1(s: &Value) {
+    let n = s["samples_per_eps"].as_f64().unwrap_or(f64::NAN);
+    println!("Figure 1 (banana, {n:.0} samples per eps)");
+    println!("  {:30} {:>14} {:>14}", "", "ours", "paper");
+    for (est, paper_p) in [("MVL-CV", "0.48"), ("DSM-CV", "0.19")] {
+        let p = s["z_test"][est]["p_value"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "  {:30} {:>14.3} {:>14}",
+            format!("{est} z-test p at eps=6e-5"),
+            p,
+            paper_p
+        );
+        let max_bias = rows(s, est)
+            .filter(|r| r["eps"].as_f64().is_some_and(|e| e <= 1e-2))
+            .filter_map(|r| r["sq_bias_bound"].as_f64())
+            .fold(0.0, f64::max);
+        println!(
+            "  {:30} {:>14.2e} {:>14}",
+            format!("{est} max sq-bias bound, eps<=1e-2"),
+            max_bias,
+            "negligible"
+        );
+        let var: Vec<f64> = rows(s, est)
+            .filter_map(|r| r["variance"].as_f64())
+            .collect();
+        let ratio = var.first().zip(var.last()).map_or(f64::NAN, |(a, b)| a / b);
+        println!(
+            "  {:30} {:>14.2} {:>14}",
+            format!("{est} variance(1e-6)/variance(1e-1)"),
+            ratio,
+            "~1 (flat)"
+        );
+        let plain = est.trim_end_matches("-CV");
+        let var: Vec<f64> = rows(s, plain)
+            .filter_map(|r| r["variance"].as_f64())
+            .collect();
+        let ratio = var.first().zip(var.last()).map_or(f64::NAN, |(a, b)| a / b);
+        println!(
+            "  {:30} {:>14.2e} {:>14}",
+            format!("{plain} variance(1e-6)/variance(1e-1)"),
+            ratio,
+            "~1e5 (1/eps)"
+        );
+    }
+}
+
+fn figure2(s: &Value) {
+    println!("Figure 2 (density estimation; correlation of log-densities on a grid)");
+    println!(
+        "  {:4} {:>8} {:>8} {:>9} {:>8} {:>7}   reference",
+        "", "corr", "TV", "KL", "iters", "secs"
+    );
+    for run in s["runs"].as_array().into_iter().flatten() {
+        let m = run["manifold"].as_str().unwrap_or("?");
+        let reference = match m {
+            "S1" => "paper: curves overlap; PyTorch port 0.994 (300 its) / 0.9994 (3000)",
+            "S2" => "paper: maps match; PyTorch port 0.983 (300 its) / 0.9995 (3000)",
+            _ => "no published result (ours)",
+        };
+        let f = |k: &str| run[k].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "  {m:4} {:>8.4} {:>8.4} {:>9.5} {:>8} {:>7.0}   {reference}",
+            f("corr_logdensity"),
+            f("tv"),
+            f("kl"),
+            run["iterations"],
+            f("seconds")
+        );
+    }
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    figure1(&read(&args, "estimator-bias-variance")?);
+    println!();
+    figure2(&read(&args, "sphere-density")?);
+    Ok(())
+}
