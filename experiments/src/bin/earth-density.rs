@@ -33,7 +33,7 @@ use std::time::Instant;
 #[command(version)]
 struct Args {
     /// Folder with volerup.csv, quakes_all.csv, flood.csv and fire.csv [default:
-    /// ../shared/data/earth when it exists].
+    /// $MVL_EARTH_DATA if set, else ../shared/data/earth when it exists].
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Datasets, comma-separated.

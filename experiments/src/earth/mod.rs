@@ -78,10 +78,18 @@ impl Dataset {
     }
 }
 
-/// The data folder: `explicit` if given, else `../shared/data/earth` when it exists (relative
-/// to the working directory), else an error that says where to get the files.
+/// Environment variable naming the data folder when `--data-dir` is not given.
+pub const DATA_ENV: &str = "MVL_EARTH_DATA";
+
+/// The data folder: `explicit` if given, else `$MVL_EARTH_DATA` if set, else
+/// `../shared/data/earth` (relative to the working directory), when it exists; else an error
+/// that says where to get the files.
 pub fn data_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let dir = explicit.map_or_else(|| PathBuf::from("../shared/data/earth"), Path::to_path_buf);
+    let dir = match (explicit, std::env::var_os(DATA_ENV)) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(env)) => PathBuf::from(env),
+        (None, None) => PathBuf::from("../shared/data/earth"),
+    };
     if dir.is_dir() {
         return Ok(dir);
     }
