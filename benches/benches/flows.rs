@@ -63,12 +63,7 @@ fn sphere_flows(d: i64) -> Vec<Case> {
 }
 
 fn bench_flows(c: &mut Criterion) {
-    let threads = std::env::var("MVL_BENCH_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(1);
-    tch::set_num_threads(threads);
-    tch::manual_seed(0);
+    let threads = mvl_benches::configure();
     let device = Device::cuda_if_available();
     let mut group = c.benchmark_group(format!(
         "flow step, batch {BATCH}, {device:?}, {threads} thread(s)"

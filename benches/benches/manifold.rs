@@ -25,9 +25,7 @@ const POINTS: [(i64, f64); 6] = [
 ];
 
 fn vmf_sampling(c: &mut Criterion) {
-    let threads = std::env::var("MVL_BENCH_THREADS").map_or(1, |t| t.parse().unwrap_or(1));
-    tch::set_num_threads(threads);
-    tch::manual_seed(0);
+    let threads = mvl_benches::configure();
     let mut group = c.benchmark_group(format!("vmf_sample_f64_cpu_{threads}thread"));
     group.sample_size(10);
     group.throughput(Throughput::Elements(SAMPLES as u64));

@@ -93,12 +93,7 @@ fn variance_per_ms(e: &dyn Energy, x: &Tensor) {
 }
 
 fn bench(c: &mut Criterion) {
-    let threads = std::env::var("MVL_BENCH_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(1);
-    tch::set_num_threads(threads);
-    tch::manual_seed(0);
+    mvl_benches::configure();
     let mut vs = nn::VarStore::new(Device::Cpu);
     let e = energy(&vs);
     vs.double();
