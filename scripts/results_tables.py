@@ -51,7 +51,7 @@ def figure2(name):
         return
     print(f"### {name}\n")
     print("| manifold | iterations × batch | corr(log p) | TV | KL(p‖q) | max abs Δ log p | "
-          "seconds (this invocation) | resumed at |")
+          "seconds | resumed at |")
     print("|---|---|---|---|---|---|---|---|")
     for r in s["runs"]:
         print(f"| {r['manifold']} | {r['iterations']} × {r['batch']} | {r['corr_logdensity']:.4f} | "

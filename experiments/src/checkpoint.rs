@@ -1,5 +1,6 @@
-//! Checkpoints for long training runs: the model, the optimiser state and the iteration,
-//! saved atomically every few iterations and restored when the same run is restarted.
+//! Checkpoints for long training runs: the model, the optimiser state, the iteration and the
+//! run's history (losses and training time), saved atomically every few iterations and
+//! restored when the same run is restarted.
 //!
 //! Runs reseed libtorch's generator from (seed, iteration) at every iteration, so a resumed
 //! run continues exactly as an uninterrupted one would.
@@ -14,6 +15,20 @@ use tch::{Tensor, nn};
 struct Meta {
     iteration: usize,
     config: serde_json::Value,
+    /// Absent in checkpoints written before the history was recorded.
+    #[serde(default)]
+    history: History,
+}
+
+/// What a run has recorded so far, kept across resumes so no work is lost.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct History {
+    /// The iteration of `losses[0]` (non-zero only when earlier losses were never recorded).
+    pub first: usize,
+    /// The loss of every iteration from `first` on.
+    pub losses: Vec<f64>,
+    /// Training wall-clock seconds over all invocations.
+    pub seconds: f64,
 }
 
 /// A checkpoint folder for one run, identified by its configuration.
@@ -30,6 +45,8 @@ pub struct Restored {
     pub iteration: usize,
     /// The optimiser's tensors, in the order they were saved.
     pub optimizer: Vec<Tensor>,
+    /// The history up to `iteration`.
+    pub history: History,
 }
 
 impl Checkpoint {
@@ -60,15 +77,26 @@ impl Checkpoint {
             .into_iter()
             .map(|(_, t)| t)
             .collect();
+        let mut history = meta.history;
+        if history.losses.is_empty() {
+            history.first = meta.iteration;
+        }
         Ok(Some(Restored {
             iteration: meta.iteration,
             optimizer,
+            history,
         }))
     }
 
-    /// Saves the model, the optimiser tensors and the iteration (through a temporary folder
-    /// and a rename, so a kill never leaves a half-written checkpoint).
-    pub fn save(&self, vs: &nn::VarStore, optimizer: &[Tensor], iteration: usize) -> Result<()> {
+    /// Saves the model, the optimiser tensors, the iteration and the history (through a
+    /// temporary folder and a rename, so a kill never leaves a half-written checkpoint).
+    pub fn save(
+        &self,
+        vs: &nn::VarStore,
+        optimizer: &[Tensor],
+        iteration: usize,
+        history: &History,
+    ) -> Result<()> {
         let tmp = self.dir.with_extension("tmp");
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp)?;
@@ -82,6 +110,7 @@ impl Checkpoint {
         let meta = Meta {
             iteration,
             config: self.config.clone(),
+            history: history.clone(),
         };
         std::fs::write(tmp.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -116,12 +145,18 @@ mod tests {
         let w = vs.root().var("w", &[3], nn::Init::Const(2.0));
         let ck = Checkpoint::new(&dir, &serde_json::json!({"lr": 1e-3})).expect("config");
         let state = vec![Tensor::from_slice(&[5.0f32])];
-        ck.save(&vs, &state, 17).expect("save");
+        let history = History {
+            first: 0,
+            losses: vec![0.5; 17],
+            seconds: 3.0,
+        };
+        ck.save(&vs, &state, 17, &history).expect("save");
         let _ = tch::no_grad(|| w.shallow_clone().fill_(0.0));
         let restored = ck.restore(&mut vs).expect("restore").expect("same config");
         assert_eq!(restored.iteration, 17);
         assert_eq!(w.double_value(&[1]), 2.0);
         assert_eq!(restored.optimizer[0].double_value(&[0]), 5.0);
+        assert_eq!(restored.history, history);
         let other = Checkpoint::new(&dir, &serde_json::json!({"lr": 1e-2})).expect("config");
         assert!(other.restore(&mut vs).expect("no error").is_none());
         ck.clear().expect("clear");

@@ -173,7 +173,6 @@ fn run<M: Manifold + Clone>(
         extra: serde_json::json!({ "batch": batch, "kind": format!("{kind:?}"), "net": "100-100 tanh", "eps": args.eps, "h2_features": "log0" }),
     };
     let checkpoint = Checkpoint::new(&dir.join(format!("checkpoint-{name}")), &config)?;
-    let start = std::time::Instant::now();
     let objective = riemannian_mvl(manifold, args.eps)?;
     let log = train(
         &objective,
@@ -184,7 +183,7 @@ fn run<M: Manifold + Clone>(
         &mut |_| target.sample(batch, kind, dev),
         &mut |_, _| Ok(true),
     )?;
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = log.seconds;
     let log_q = learned_log_density(&energy, &grid.points, kind, dev);
     let log_p = target.log_prob(&grid.points);
     // Compare on the grid's region (the whole manifold for S^n): normalise both there.
