@@ -106,9 +106,70 @@ def bench():
     print()
 
 
+def criterion():
+    s = load("benches")
+    if s is None:
+        return
+    rows = s["rows"]
+    scipy_path = os.path.join(ROOT, "benches", "scipy_vmf.json")
+    scipy = json.load(open(scipy_path)) if os.path.exists(scipy_path) else None
+    vmf = [r for r in rows if r["group"].startswith("vmf_sample")]
+    if vmf:
+        groups = sorted({r["group"] for r in vmf})
+        print("### vMF sampling, samples per second (f64, CPU)\n")
+        head = " | ".join(g.replace("vmf_sample_f64_cpu_", "ours, ").replace("thread", " thread(s)") for g in groups)
+        print(f"| (d, κ) | {head} | SciPy {scipy['scipy'] if scipy else ''} (1 thread) | best speed-up |")
+        print("|---" * (3 + len(groups)) + "|")
+        ref = {(r["dim"], r["kappa"]): r["samples_per_second"] for r in scipy["rows"]} if scipy else {}
+        def point(value):  # "d=129,kappa=500" -> (129, 500.0)
+            d, kappa = (float(part.split("=")[1]) for part in value.split(","))
+            return int(d), kappa
+        for value in sorted({r["value"] for r in vmf}, key=point):
+            cells, best = [], 0.0
+            for g in groups:
+                r = next((r for r in vmf if r["group"] == g and r["value"] == value), None)
+                rate = r["elements_per_second"] if r else None
+                cells.append("—" if rate is None else f"{rate:,.0f}")
+                best = max(best, rate or 0.0)
+            sp = ref.get(point(value))
+            print(f"| {point(value)} | " + " | ".join(cells) +
+                  f" | {'—' if sp is None else f'{sp:,.0f}'} | {'—' if sp is None else f'{best / sp:.1f}×'} |")
+        print()
+    flows = [r for r in rows if r["group"].startswith("flow step")]
+    if flows:
+        print(f"### One flow step ({flows[0]['group']}), median ms\n")
+        dims = sorted({int(r["value"]) for r in flows})
+        print("| flow | " + " | ".join(f"d = {d}" for d in dims) + " |")
+        print("|---" * (1 + len(dims)) + "|")
+        for name in sorted({r["function"] for r in flows}, key=lambda n: [r["function"] for r in flows].index(n)):
+            by = {int(r["value"]): r["median_ms"] for r in flows if r["function"] == name}
+            print(f"| {name} | " + " | ".join(f"{by[d]:.3f}" if d in by else "—" for d in dims) + " |")
+        print()
+    objs = [r for r in rows if r["group"].startswith("estimator_loss_backward")]
+    text = os.path.join(ROOT, "benches", "objectives-1thread.txt")
+    if objs and os.path.exists(text):
+        print("### Estimators on the banana workload (batch 128, loss + backward, 1 thread)\n")
+        var = {}
+        for line in open(text):
+            parts = line.split()
+            if len(parts) == 4 and parts[0] != "estimator":
+                try:
+                    var[parts[0]] = (float(parts[1]), float(parts[3]))
+                except ValueError:
+                    pass
+        print("| estimator | criterion median ms | loss variance (400 draws) | variance × ms |")
+        print("|---|---|---|---|")
+        for r in objs:
+            v = var.get(r["function"])
+            print(f"| {r['function']} | {r['median_ms']:.3f} | "
+                  f"{'—' if v is None else f'{v[0]:.3e}'} | {'—' if v is None else f'{v[1]:.3e}'} |")
+        print()
+
+
 if __name__ == "__main__":
     figure1()
     figure2("sphere-density")
     figure2("reproduce-quick/sphere-density")
     earth()
     bench()
+    criterion()
