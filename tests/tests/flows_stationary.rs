@@ -5,26 +5,24 @@
 //! or quadrature) within 4 standard errors: a false alarm rate of 6.3·10⁻⁵ per statistic for
 //! a correct sampler (two-sided normal tail). Chains are independent (the final states of B
 //! chains), so the standard errors are exact up to the CLT. Tests seed libtorch's generator
-//! and hold `RNG` while they draw, so results do not depend on test scheduling.
+//! under the shared seeding lock while they draw, so results do not depend on test scheduling.
 
 use mvl_flows::{BirthDeathLangevin, GradientFlow, Langevin, RiemannianLangevin, Svgd};
 use mvl_manifold::metric::Metric;
 use mvl_manifold::metric::row_norm_sq;
 use mvl_manifold::{Chart, Energy, FnEnergy, Manifold, PoincareBall, Sphere, StereographicChart};
 use std::f64::consts::PI;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use tch::{Device, Kind, Tensor};
 
 const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
-static RNG: Mutex<()> = Mutex::new(());
 
-/// Serialises the tests' use of libtorch's global generator and seeds it. One intra-op
-/// thread: these tensors are small, and on a busy 2-core machine libtorch's thread pool
-/// costs up to 50× more than it gives (measured: 45 ms against 0.8 ms per Langevin step).
+/// Seeds libtorch under the shared seeding lock (`mvl_manifold::testing::seeded`), with one
+/// intra-op thread: these tensors are small, and on a busy 2-core machine libtorch's thread
+/// pool costs up to 50× more than it gives (measured: 45 ms against 0.8 ms per Langevin step).
 fn seeded(seed: i64) -> MutexGuard<'static, ()> {
-    let guard = RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = mvl_manifold::testing::seeded(seed);
     tch::set_num_threads(1);
-    let _seed = mvl_manifold::testing::seeded(seed);
     guard
 }
 
