@@ -67,25 +67,18 @@ def earth():
     datasets = ["volcano", "earthquake", "flood", "fire"]
     methods = ["mvl", "birth-death", "exact-sm", "vmf-mixture", "vmf-kde"]
     cell = {(r["dataset"], r["method"]): r for r in s["table"]}
-    print("| method (ours; test NLL, mean ± std over seeds [n]) | " + " | ".join(
-        d.capitalize() for d in datasets) + " |")
-    print("|---" * (1 + len(datasets)) + "|")
-    for m in methods:
-        row = []
-        for d in datasets:
-            r = cell.get((d, m))
-            row.append("—" if r is None else
-                       f"{r['test_nll_mean']:.2f} ± {r['test_nll_std']:.2f} [{r['seeds']}]")
-        print(f"| {m} | " + " | ".join(row) + " |")
+
+    def table(title, fmt):
+        print(f"| {title} | " + " | ".join(d.capitalize() for d in datasets) + " |")
+        print("|---" * (1 + len(datasets)) + "|")
+        for m in methods:
+            row = [fmt(cell[(d, m)]) if (d, m) in cell else "—" for d in datasets]
+            print(f"| {m} | " + " | ".join(row) + " |")
+
+    table("method (ours; test NLL, mean ± std over seeds [n])",
+          lambda r: f"{r['test_nll_mean']:.2f} ± {r['test_nll_std']:.2f} [{r['seeds']}]")
     print("\nMean wall-clock seconds per run (2-core CPU, shared):\n")
-    print("| method | " + " | ".join(d.capitalize() for d in datasets) + " |")
-    print("|---" * (1 + len(datasets)) + "|")
-    for m in methods:
-        row = []
-        for d in datasets:
-            r = cell.get((d, m))
-            row.append("—" if r is None else f"{r['seconds_mean']:.0f}")
-        print(f"| {m} | " + " | ".join(row) + " |")
+    table("method", lambda r: f"{r['seconds_mean']:.0f}")
     print()
 
 
