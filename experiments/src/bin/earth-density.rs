@@ -19,6 +19,7 @@ use mvl_experiments::earth::methods::{
 };
 use mvl_experiments::earth::net::NetConfig;
 use mvl_experiments::earth::report::{Row, Summary, plot_map};
+use mvl_experiments::earth::settings::tuned;
 use mvl_experiments::earth::split::Split;
 use mvl_experiments::earth::{Dataset, data_dir};
 use mvl_experiments::output::{results_dir, write_json};
@@ -60,22 +61,23 @@ struct Args {
         default_value = "mvl,birth-death,exact-sm,vmf-mixture,vmf-kde"
     )]
     method: Vec<Method>,
-    /// Smoothing σ (radians) of the training points for the networks (chosen on validation,
-    /// see docs/earth-density.md).
-    #[arg(long, default_value_t = 0.02)]
-    smooth: f64,
-    /// Number of random Fourier frequencies (0: plain MLP on y) [default: 128; 64 with
-    /// --quick].
+    /// Smoothing σ (radians) of the training points for the networks [default: per dataset
+    /// and method, chosen on validation: `earth::settings::tuned`, docs/earth-density.md].
+    #[arg(long)]
+    smooth: Option<f64>,
+    /// Number of random Fourier frequencies (0: plain MLP on y) [default: per dataset and
+    /// method; 64 with --quick].
     #[arg(long)]
     fourier_features: Option<i64>,
-    /// Standard deviation of the Fourier frequencies (radians⁻¹).
-    #[arg(long, default_value_t = 8.0)]
-    fourier_scale: f64,
-    /// Hidden-layer widths of the energy network, comma-separated [default: 128,128; 64,64
-    /// with --quick].
+    /// Standard deviation of the Fourier frequencies (radians⁻¹) [default: per dataset and
+    /// method].
+    #[arg(long)]
+    fourier_scale: Option<f64>,
+    /// Hidden-layer widths of the energy network, comma-separated [default: per dataset and
+    /// method; 64,64 with --quick].
     #[arg(long, value_delimiter = ',')]
     hidden: Option<Vec<i64>>,
-    /// Maximum training steps [default: 4000; 1500 with --quick].
+    /// Maximum training steps [default: per dataset and method; 1500 with --quick].
     #[arg(long)]
     steps: Option<usize>,
     /// Batch size.
@@ -98,9 +100,9 @@ struct Args {
     /// most 100 with --quick).
     #[arg(long, default_value_t = 200)]
     val_n_theta: usize,
-    /// Fisher-Rao weight c of the birth-death objective (1/rad²).
-    #[arg(long, default_value_t = 1000.0)]
-    fr_weight: f64,
+    /// Fisher-Rao weight c of the birth-death objective (1/rad²) [default: per dataset].
+    #[arg(long)]
+    fr_weight: Option<f64>,
     /// Estimator of the birth-death objective's Fisher-Rao part.
     #[arg(long, value_enum, default_value = "expected")]
     fr_estimator: FrEstimator,
@@ -129,22 +131,25 @@ struct Args {
     no_plots: bool,
 }
 
-fn net_config(args: &Args, dataset: Dataset, seed: u64) -> NetMethodConfig {
+fn net_config(args: &Args, id: RunId) -> NetMethodConfig {
     let q = args.quick;
+    let tuned = tuned(id.dataset, id.method);
     let net = NetConfig {
-        features: args.fourier_features.unwrap_or(if q { 64 } else { 128 }),
-        scale: args.fourier_scale,
+        features: args
+            .fourier_features
+            .unwrap_or(if q { 64 } else { tuned.features }),
+        scale: args.fourier_scale.unwrap_or(tuned.scale),
         hidden: args
             .hidden
             .clone()
-            .unwrap_or(if q { vec![64, 64] } else { vec![128, 128] }),
+            .unwrap_or(if q { vec![64, 64] } else { tuned.hidden }),
     };
     let fit = FitConfig {
         label: String::new(),
-        steps: args.steps.unwrap_or(if q { 1500 } else { 4000 }),
+        steps: args.steps.unwrap_or(if q { 1500 } else { tuned.steps }),
         batch: args.batch,
         lr: args.lr,
-        smooth: args.smooth,
+        smooth: args.smooth.unwrap_or(tuned.smooth),
         eval_every: args.eval_every.unwrap_or(if q { 100 } else { 200 }),
         patience: args.patience.unwrap_or(if q { 8 } else { 10 }),
         val_n_theta: if q {
@@ -152,17 +157,17 @@ fn net_config(args: &Args, dataset: Dataset, seed: u64) -> NetMethodConfig {
         } else {
             args.val_n_theta
         },
-        seed,
+        seed: id.seed,
         checkpoint_every: args.checkpoint_every,
         ema: args.ema.unwrap_or(if q { 0.99 } else { 0.999 }),
-        extra: serde_json::json!({ "dataset": dataset.name() }),
+        extra: serde_json::json!({ "dataset": id.dataset.name() }),
     };
     let device = device(args.cpu);
     NetMethodConfig {
         net,
         fit,
         eps: args.eps,
-        fr_weight: args.fr_weight,
+        fr_weight: args.fr_weight.unwrap_or(tuned.fr_weight),
         fr_estimator: args.fr_estimator,
         log_z_tol: 1e-4,
         device,
@@ -187,7 +192,9 @@ fn main() -> Result<()> {
     );
     let data = data_dir(args.data_dir.as_deref())?;
     let dir = results_dir(&args.out, "earth-density")?;
-    let mut summary = Summary::load(&dir.join("summary.json"))?;
+    let summary_path = dir.join("summary.json");
+    // Fails early on an unreadable summary rather than after the training.
+    Summary::load(&summary_path)?;
     let map_points = mvl_experiments::earth::report::map_points();
     for &dataset in &args.dataset {
         let points = dataset.load(&data)?;
@@ -201,6 +208,9 @@ fn main() -> Result<()> {
                 };
                 match run_and_record(&args, id, &split, &dir, &map_points) {
                     Ok(row) => {
+                        // Reloaded before every write, so that invocations running side by
+                        // side on one output folder keep each other's rows.
+                        let mut summary = Summary::load(&summary_path)?;
                         summary.upsert(row);
                         summary.write(&dir)?;
                     }
@@ -280,7 +290,7 @@ fn run(args: &Args, id: RunId, split: &Split, dir: &Path, map: &tch::Tensor) -> 
             run_baseline(id.method, split, id.seed, &mixture_search(args), map)
         }
         _ => {
-            let mut config = net_config(args, id.dataset, id.seed);
+            let mut config = net_config(args, id);
             config.fit.label = id.name();
             let run_dir = dir.join("checkpoints").join(id.name());
             run_network(id.method, split, &config, run_dir, map)

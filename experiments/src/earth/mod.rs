@@ -21,6 +21,7 @@ pub mod fit;
 pub mod methods;
 pub mod net;
 pub mod report;
+pub mod settings;
 pub mod split;
 mod state;
 pub mod wfr;
