@@ -77,7 +77,8 @@ def earth():
 
     table("method (ours; test NLL, mean ± std over seeds [n])",
           lambda r: f"{r['test_nll_mean']:.2f} ± {r['test_nll_std']:.2f} [{r['seeds']}]")
-    print("\nMean wall-clock seconds per run (2-core CPU, shared):\n")
+    print("\nMean wall-clock seconds per run (2-core CPU, shared; the four re-run cells ran three\n"
+          "processes at a time on the two cores, one thread each):\n")
     table("method", lambda r: f"{r['seconds_mean']:.0f}")
     print()
 
