@@ -41,6 +41,9 @@ pub struct TrainLog {
     pub resumed_at: Option<usize>,
     /// Training wall-clock seconds, summed over every invocation that worked on the run.
     pub seconds: f64,
+    /// The part of `seconds` spent by earlier invocations (0 for a fresh run): what the wall
+    /// clock of a resuming invocation misses.
+    pub earlier_seconds: f64,
 }
 
 /// Riemannian MVL as the authors train it (paper-spec §2.6): Riemannian Langevin towards
@@ -113,6 +116,7 @@ pub fn train(
         losses,
         resumed_at,
         seconds: seconds_before + clock.elapsed().as_secs_f64(),
+        earlier_seconds: seconds_before,
     })
 }
 
@@ -174,7 +178,8 @@ mod tests {
         assert_eq!(resumed.resumed_at, Some(2));
         assert_eq!(resumed.losses, log.losses);
         assert_eq!(resumed.losses.len(), 6);
-        assert!(resumed.seconds > 0.0);
+        assert_eq!(log.earlier_seconds, 0.0);
+        assert!(resumed.earlier_seconds > 0.0 && resumed.earlier_seconds < resumed.seconds);
         let values = |t: &Tensor| Vec::<f32>::try_from(t).expect("f32");
         assert_eq!(values(&resumed_params), values(&params));
         let _ = std::fs::remove_dir_all(&root);

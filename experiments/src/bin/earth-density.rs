@@ -251,7 +251,8 @@ fn run_and_record(
 ) -> Result<Row> {
     let started = Instant::now();
     let outcome = run(args, id, split, dir, map)?;
-    let seconds = started.elapsed().as_secs_f64();
+    // A resumed run counts the training time of the invocations before it.
+    let seconds = started.elapsed().as_secs_f64() + outcome.earlier_seconds;
     write_json(
         &results_dir(dir, "runs")?.join(format!("{}.json", id.name())),
         &outcome,

@@ -127,6 +127,9 @@ pub struct FitOutcome {
     pub steps_run: usize,
     /// Where the run resumed from a checkpoint, if it did.
     pub resumed_at: Option<usize>,
+    /// Training seconds of earlier invocations when the run resumed (0 otherwise, and when
+    /// training ended in an error).
+    pub earlier_seconds: f64,
     /// The error that ended training early, if any (non-finite loss); the best parameters
     /// before it are kept.
     pub stopped_by: Option<String>,
@@ -263,11 +266,11 @@ pub fn fit(
         &mut hook,
     );
     let stop = monitor.stop;
-    let (resumed_at, stopped_by) = match result {
-        Ok(log) => (log.resumed_at, None),
-        Err(e) if stop.best.is_some() => (None, Some(format!("{e:#}"))),
+    let (resumed, stopped_by) = match result {
+        Ok(log) => ((log.resumed_at, log.earlier_seconds), None),
+        Err(e) if stop.best.is_some() => ((None, 0.0), Some(format!("{e:#}"))),
         Err(e) => return Err(e),
     };
     stop.restore(vs);
-    Ok(stop.outcome(resumed_at, stopped_by))
+    Ok(stop.outcome(resumed, stopped_by))
 }

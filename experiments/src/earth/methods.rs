@@ -101,6 +101,8 @@ pub struct Outcome {
     pub steps: usize,
     /// What was chosen (hyperparameters, best step, quadrature grid).
     pub chosen: serde_json::Value,
+    /// Training seconds spent by earlier invocations of a resumed run (0 otherwise).
+    pub earlier_seconds: f64,
     /// How: the validation curve or the candidates.
     pub details: serde_json::Value,
     /// ln p on the `[M, 3]` map points given to the run (for plots).
@@ -143,6 +145,7 @@ pub fn run_baseline(
         val_nll: mean_nll(&log_prob(&split.val)),
         steps,
         chosen,
+        earlier_seconds: 0.0,
         details: serde_json::json!({ "candidates": candidates }),
         map: log_prob(map_points),
     })
@@ -227,6 +230,7 @@ pub fn run_network(
         steps: outcome.steps_run,
         chosen: serde_json::json!({ "best_step": outcome.best_step, "log_z": log_z, "stopped_by": outcome.stopped_by,
             "resumed_at": outcome.resumed_at }),
+        earlier_seconds: outcome.earlier_seconds,
         details: serde_json::json!({ "curve": outcome.curve, "config": config }),
         map,
     })

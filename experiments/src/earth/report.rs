@@ -26,7 +26,8 @@ pub struct Row {
     pub val_nll: f64,
     /// Training steps (see [`Outcome::steps`]).
     pub steps: usize,
-    /// Wall-clock seconds of the run (fit, selection and evaluation).
+    /// Wall-clock seconds of the run (fit, selection and evaluation; for a resumed run,
+    /// including the training time of earlier invocations).
     pub seconds: f64,
     /// Training points.
     pub n_train: i64,

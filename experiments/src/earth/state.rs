@@ -95,10 +95,11 @@ impl EarlyStop {
         write_json(&self.dir.join("progress.json"), &progress)
     }
 
-    /// The outcome of the fit this state tracked.
+    /// The outcome of the fit this state tracked: `resumed_at` and `earlier_seconds` as in
+    /// [`crate::train::TrainLog`].
     pub(super) fn outcome(
         self,
-        resumed_at: Option<usize>,
+        (resumed_at, earlier_seconds): (Option<usize>, f64),
         stopped_by: Option<String>,
     ) -> FitOutcome {
         let best_step = self.best_index().map_or(0, |i| self.curve[i].step);
@@ -108,6 +109,7 @@ impl EarlyStop {
             best_step,
             steps_run,
             resumed_at,
+            earlier_seconds,
             stopped_by,
         }
     }
