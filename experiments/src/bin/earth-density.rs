@@ -103,6 +103,11 @@ struct Args {
     /// Fisher-Rao weight c of the birth-death objective (1/rad²) [default: per dataset].
     #[arg(long)]
     fr_weight: Option<f64>,
+    /// Smoothing σ (radians) assumed by the birth-death rates' density estimate (the
+    /// validation-chosen vMF KDE widened by σ) [default: per dataset and method; the batches'
+    /// --smooth unless set].
+    #[arg(long)]
+    fr_smooth: Option<f64>,
     /// Estimator of the birth-death objective's Fisher-Rao part.
     #[arg(long, value_enum, default_value = "expected")]
     fr_estimator: FrEstimator,
@@ -169,6 +174,7 @@ fn net_config(args: &Args, id: RunId) -> NetMethodConfig {
         eps: args.eps,
         fr_weight: args.fr_weight.unwrap_or(tuned.fr_weight),
         fr_estimator: args.fr_estimator,
+        fr_smooth: args.fr_smooth.or(tuned.fr_smooth),
         log_z_tol: 1e-4,
         device,
     }

@@ -83,6 +83,11 @@ pub struct NetMethodConfig {
     pub fr_weight: f64,
     /// Its estimator.
     pub fr_estimator: FrEstimator,
+    /// The smoothing σ (radians) that widens the KDE in the [`FrEstimator::Expected`] rates:
+    /// `None` takes the batches' σ, so that both parts target the same distribution; a
+    /// smaller σ keeps the Fisher-Rao target sharper than the smoothed batches it is
+    /// evaluated on.
+    pub fr_smooth: Option<f64>,
     /// Tolerance on log Z for the test evaluation (grids doubled until met).
     pub log_z_tol: f64,
     /// Device of the network.
@@ -179,7 +184,7 @@ fn objective(
             let points = split.train.to_kind(Kind::Float).to_device(config.device);
             let density = RateDensity::TrainingKde {
                 points,
-                kappa: smoothed_kappa(kde.kappa(), config.fit.smooth),
+                kappa: smoothed_kappa(kde.kappa(), config.fr_smooth.unwrap_or(config.fit.smooth)),
             };
             Box::new(WassersteinFisherRao::new(eps, density, config.fr_weight)?)
         }
@@ -204,7 +209,8 @@ pub fn run_network(
     let energy = FourierEnergy::new(&vs.root(), &config.net);
     let mut fit_config = config.fit.clone();
     fit_config.extra = serde_json::json!({ "method": method, "net": config.net, "eps": config.eps,
-        "fr_weight": config.fr_weight, "fr_estimator": config.fr_estimator, "extra": config.fit.extra });
+        "fr_weight": config.fr_weight, "fr_estimator": config.fr_estimator, "fr_smooth": config.fr_smooth,
+        "extra": config.fit.extra });
     let outcome = fit(
         objective.as_ref(),
         &energy,

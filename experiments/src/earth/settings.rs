@@ -22,6 +22,8 @@ pub struct NetSettings {
     pub fr_weight: f64,
     /// Maximum training steps.
     pub steps: usize,
+    /// Smoothing σ of the birth-death rates' density estimate (`None`: `smooth`).
+    pub fr_smooth: Option<f64>,
 }
 
 impl Default for NetSettings {
@@ -35,6 +37,7 @@ impl Default for NetSettings {
             hidden: vec![128, 128],
             fr_weight: 1000.0,
             steps: 4000,
+            fr_smooth: None,
         }
     }
 }
@@ -71,6 +74,7 @@ pub fn tuned(dataset: Dataset, method: Method) -> NetSettings {
             hidden: vec![256, 256],
             fr_weight: 1e4,
             steps: 6000,
+            ..base
         },
         _ => base,
     }
@@ -91,6 +95,7 @@ mod tests {
                 );
                 assert!(s.features >= 0 && s.hidden.iter().all(|&w| w > 0), "{s:?}");
                 assert!(s.steps > 0, "{s:?}");
+                assert!(s.fr_smooth.is_none_or(|f| f >= 0.0), "{s:?}");
             }
         }
         assert_eq!(tuned(Dataset::Volcano, Method::Mvl), NetSettings::default());
