@@ -46,9 +46,10 @@ impl Default for NetSettings {
 /// the step cap) for each choice against the default, s the Fourier scale:
 /// - earthquake, MVL: s = 2, 0.132 (s = 1: 0.376, s = 4: 0.237, s = 8: 0.344, s = 16: 0.742);
 /// - earthquake, birth-death: s = 4, 0.088 (s = 8: 0.184);
-/// - fire, birth-death: s = 2, 256 features, 256 × 256 hidden, c = 10⁴, −0.687 (at
-///   4,000 steps, still falling slowly) (s = 4: −0.629; s = 8: −0.516; s = 8 with c = 10³ and
-///   128 × 128, the default: −0.453);
+/// - fire, birth-death: s = 2, 256 features, 256 × 256 hidden, c = 10⁴, rates smoothed by
+///   0.007 (batches by σ = 0.02), 6,000 steps, −0.910 (rates by 0.01: −0.889; by 0.02, as
+///   the batches, −0.687 at 4,000 steps and −0.703 at 8,000; s = 4: −0.629 and s = 8:
+///   −0.516 at 4,000; s = 8 with c = 10³ and 128 × 128, the default: −0.453);
 /// - flood, birth-death: σ = 0.01, s = 2, 256 features, 256 × 256 hidden, c = 10⁴, 6,000
 ///   steps, 0.677 (still falling; the default: 0.825; the same at σ = 0.02 and s = 4 with
 ///   4,000 steps: 0.820).
@@ -65,6 +66,8 @@ pub fn tuned(dataset: Dataset, method: Method) -> NetSettings {
             features: 256,
             hidden: vec![256, 256],
             fr_weight: 1e4,
+            steps: 6000,
+            fr_smooth: Some(0.007),
             ..base
         },
         (Dataset::Flood, Method::BirthDeath) => NetSettings {
