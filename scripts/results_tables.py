@@ -77,9 +77,9 @@ def earth():
 
     table("method (ours; test NLL, mean ± std over seeds [n])",
           lambda r: f"{r['test_nll_mean']:.2f} ± {r['test_nll_std']:.2f} [{r['seeds']}]")
-    print("\nMean wall-clock seconds per run (2-core CPU, shared; earthquake MVL and birth-death\n"
-          "and flood birth-death ran three processes at a time on the two cores, fire birth-death\n"
-          "three to four, one thread each):\n")
+    print("\nMean wall-clock seconds per run (2-core CPU, shared, one thread per process; earthquake\n"
+          "MVL and flood birth-death ran three processes at a time on the two cores, fire birth-death\n"
+          "three to four, earthquake and volcano birth-death two to three):\n")
     table("method", lambda r: f"{r['seconds_mean']:.0f}")
     print()
 

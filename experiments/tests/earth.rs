@@ -203,3 +203,22 @@ fn quick_earthquake_run_beats_uniform_by_one_nat() {
     assert!(nll < UNIFORM_NLL - 1.0, "test NLL {nll}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A negative or non-finite smoothing σ is refused before any work, naming the flag.
+#[test]
+fn negative_smoothing_is_a_clear_error() {
+    for (flag, value) in [("--fr-smooth", "-0.01"), ("--smooth", "NaN")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_earth-density"))
+            .args(["--cpu", "--no-plots", "--dataset", "earthquake"])
+            .args(["--method", "birth-death", &format!("{flag}={value}")])
+            .args(["--out", out_dir().to_str().expect("utf-8")])
+            .output()
+            .expect("earth-density runs");
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("{flag} must be a finite σ ≥ 0")),
+            "{stderr}"
+        );
+    }
+}

@@ -196,6 +196,12 @@ fn main() -> Result<()> {
         args.checkpoint_every > 0 && args.eval_every != Some(0),
         "--eval-every and --checkpoint-every must be > 0"
     );
+    for (flag, sigma) in [("--smooth", args.smooth), ("--fr-smooth", args.fr_smooth)] {
+        anyhow::ensure!(
+            sigma.is_none_or(|s| s.is_finite() && s >= 0.0),
+            "{flag} must be a finite σ ≥ 0 (radians), got {sigma:?}"
+        );
+    }
     let data = data_dir(args.data_dir.as_deref())?;
     let dir = results_dir(&args.out, "earth-density")?;
     let summary_path = dir.join("summary.json");

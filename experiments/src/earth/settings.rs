@@ -45,7 +45,10 @@ impl Default for NetSettings {
 /// The settings of `method` on `dataset`. Validation NLL of seed 0 (best evaluation within
 /// the step cap) for each choice against the default, s the Fourier scale:
 /// - earthquake, MVL: s = 2, 0.132 (s = 1: 0.376, s = 4: 0.237, s = 8: 0.344, s = 16: 0.742);
-/// - earthquake, birth-death: s = 4, 0.088 (s = 8: 0.184);
+/// - earthquake, birth-death: s = 4, rates smoothed by 0.007, 0.067 (rates by 0.01: 0.073,
+///   by 0.005: 0.072, by σ = 0.02 as the batches: 0.088; s = 8: 0.184);
+/// - volcano, birth-death: rates smoothed by 0.007, −1.762 (by 0.01: −1.657, by 0.005:
+///   −1.634, by 0.003: −0.997, by σ = 0.02 as the batches: −1.412);
 /// - fire, birth-death: s = 2, 256 features, 256 × 256 hidden, c = 10⁴, rates smoothed by
 ///   0.007 (batches by σ = 0.02), 6,000 steps, −0.910 (rates by 0.01: −0.889; by 0.02, as
 ///   the batches, −0.687 at 4,000 steps and −0.703 at 8,000; s = 4: −0.629 and s = 8:
@@ -60,7 +63,15 @@ pub fn tuned(dataset: Dataset, method: Method) -> NetSettings {
     let base = NetSettings::default();
     match (dataset, method) {
         (Dataset::Earthquake, Method::Mvl) => NetSettings { scale: 2.0, ..base },
-        (Dataset::Earthquake, Method::BirthDeath) => NetSettings { scale: 4.0, ..base },
+        (Dataset::Earthquake, Method::BirthDeath) => NetSettings {
+            scale: 4.0,
+            fr_smooth: Some(0.007),
+            ..base
+        },
+        (Dataset::Volcano, Method::BirthDeath) => NetSettings {
+            fr_smooth: Some(0.007),
+            ..base
+        },
         (Dataset::Fire, Method::BirthDeath) => NetSettings {
             scale: 2.0,
             features: 256,
