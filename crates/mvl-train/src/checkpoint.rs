@@ -1,0 +1,281 @@
+//! Checkpoints: the model, the optimiser, the observers' state, the iteration and the run's
+//! history, in one folder written atomically.
+//!
+//! A save writes a complete new folder next to the old one, then swaps them with two renames;
+//! a kill at any moment leaves either the old or the new checkpoint whole (a restore after a
+//! kill between the two renames reads the old one). Every file's 64-bit FNV-1a checksum is
+//! recorded, so a truncated or damaged file is reported by name instead of being loaded or
+//! silently replaced by a fresh start. A checkpoint of another configuration is an error too.
+
+use crate::error::{Result, TrainError};
+use crate::seed::fnv1a;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::{Tensor, nn};
+
+/// The version of the folder layout.
+const FORMAT: u32 = 1;
+
+/// What a run has recorded so far, kept across resumes so no work is lost.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct History {
+    /// The loss of every completed iteration.
+    pub losses: Vec<f64>,
+    /// Training wall-clock seconds over all invocations.
+    pub seconds: f64,
+}
+
+/// The saved state of one observer: JSON plus named tensors.
+#[derive(Debug, Default)]
+pub struct ObserverState {
+    /// Small state (counters, curves).
+    pub json: serde_json::Value,
+    /// Tensors (parameter averages, best parameters).
+    pub tensors: Vec<(String, Tensor)>,
+}
+
+/// Everything a checkpoint holds besides the model.
+#[derive(Debug)]
+pub struct State {
+    /// Completed iterations.
+    pub iteration: usize,
+    /// The optimiser's tensors.
+    pub optimizer: Vec<Tensor>,
+    /// The observers' states, in the order the observers were given.
+    pub observers: Vec<ObserverState>,
+    /// The history up to `iteration`.
+    pub history: History,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    format: u32,
+    iteration: usize,
+    config: serde_json::Value,
+    history: History,
+    observers: Vec<serde_json::Value>,
+    /// File name → FNV-1a checksum (hex).
+    files: BTreeMap<String, String>,
+}
+
+/// The checkpoint folder of one run, identified by its configuration.
+#[derive(Debug)]
+pub struct Checkpoint {
+    dir: PathBuf,
+    config: serde_json::Value,
+}
+
+impl Checkpoint {
+    /// The checkpoint in `dir` of the run configured by `config`.
+    pub fn new<C: Serialize>(dir: &Path, config: &C) -> Result<Self> {
+        let config = serde_json::to_value(config).map_err(|e| TrainError::StateMismatch {
+            what: "run configuration".into(),
+            reason: format!("not serialisable: {e}"),
+        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+        })
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Loads the model into `vs` and returns the rest of the state, or `None` when there is
+    /// no checkpoint. Errors: [`TrainError::ConfigMismatch`] for a checkpoint of another
+    /// configuration, [`TrainError::CorruptCheckpoint`] for a damaged one.
+    pub fn restore(&self, vs: &mut nn::VarStore) -> Result<Option<State>> {
+        let old = self.aside();
+        let dir = match (self.dir.is_dir(), old.is_dir()) {
+            (true, _) => &self.dir,
+            (false, true) => &old,
+            (false, false) => return Ok(None),
+        };
+        let meta = self.read_meta(dir)?;
+        for (name, sum) in &meta.files {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| self.corrupt(&path, e))?;
+            if format!("{:016x}", fnv1a(&bytes)) != *sum {
+                return Err(self.corrupt(&path, "checksum mismatch (truncated or damaged)"));
+            }
+        }
+        let model = dir.join("model.ot");
+        vs.load(&model).map_err(|e| self.corrupt(&model, e))?;
+        let optimizer = self.load_tensors(&dir.join("optimizer.ot"))?;
+        let mut observers = Vec::new();
+        for (k, json) in meta.observers.into_iter().enumerate() {
+            let name = format!("observer-{k}.ot");
+            let tensors = if meta.files.contains_key(&name) {
+                Tensor::load_multi(dir.join(&name))
+                    .map_err(|e| self.corrupt(&dir.join(&name), e))?
+            } else {
+                vec![]
+            };
+            observers.push(ObserverState { json, tensors });
+        }
+        Ok(Some(State {
+            iteration: meta.iteration,
+            optimizer: optimizer.into_iter().map(|(_, t)| t).collect(),
+            observers,
+            history: meta.history,
+        }))
+    }
+
+    /// Saves the model of `vs` and `state`, atomically (module docs).
+    pub fn save(&self, vs: &nn::VarStore, state: &State) -> Result<()> {
+        let tmp = self.sibling(&format!("tmp-{}", std::process::id()));
+        remove_dir(&tmp)?;
+        std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        let torch = |path: PathBuf, e: tch::TchError| TrainError::Torch {
+            path,
+            message: e.to_string(),
+        };
+        let model = tmp.join("model.ot");
+        vs.save(&model).map_err(|e| torch(model.clone(), e))?;
+        let named: Vec<(String, &Tensor)> = state
+            .optimizer
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("s{i:06}"), t))
+            .collect();
+        let opt = tmp.join("optimizer.ot");
+        Tensor::save_multi(&named, &opt).map_err(|e| torch(opt.clone(), e))?;
+        let mut names = vec!["model.ot".to_owned(), "optimizer.ot".to_owned()];
+        for (k, o) in state.observers.iter().enumerate() {
+            if !o.tensors.is_empty() {
+                let name = format!("observer-{k}.ot");
+                let path = tmp.join(&name);
+                Tensor::save_multi(&o.tensors, &path).map_err(|e| torch(path.clone(), e))?;
+                names.push(name);
+            }
+        }
+        let mut files = BTreeMap::new();
+        for name in names {
+            let path = tmp.join(&name);
+            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+            files.insert(name, format!("{:016x}", fnv1a(&bytes)));
+            sync(&path)?;
+        }
+        let meta = Meta {
+            format: FORMAT,
+            iteration: state.iteration,
+            config: self.config.clone(),
+            history: state.history.clone(),
+            observers: state.observers.iter().map(|o| o.json.clone()).collect(),
+            files,
+        };
+        let path = tmp.join("meta.json");
+        let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        sync(&path)?;
+        self.swap_in(&tmp)
+    }
+
+    /// Removes the checkpoint (for a fresh start).
+    pub fn clear(&self) -> Result<()> {
+        remove_dir(&self.dir)?;
+        remove_dir(&self.aside())
+    }
+
+    /// Replaces the checkpoint folder by `tmp`: old → aside, tmp → dir, aside removed.
+    fn swap_in(&self, tmp: &Path) -> Result<()> {
+        let old = self.aside();
+        if self.dir.is_dir() {
+            remove_dir(&old)?;
+            std::fs::rename(&self.dir, &old).map_err(|e| io(&self.dir, e))?;
+        }
+        std::fs::rename(tmp, &self.dir).map_err(|e| io(&self.dir, e))?;
+        remove_dir(&old)
+    }
+
+    fn read_meta(&self, dir: &Path) -> Result<Meta> {
+        let path = dir.join("meta.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| self.corrupt(&path, e))?;
+        let meta: Meta = serde_json::from_str(&text).map_err(|e| self.corrupt(&path, e))?;
+        if meta.format != FORMAT {
+            let reason = format!("layout version {}, this build reads {FORMAT}", meta.format);
+            return Err(self.corrupt(&path, reason));
+        }
+        if let Some(difference) = first_difference(&meta.config, &self.config, "") {
+            return Err(TrainError::ConfigMismatch {
+                dir: self.dir.clone(),
+                difference,
+            });
+        }
+        Ok(meta)
+    }
+
+    fn load_tensors(&self, path: &Path) -> Result<Vec<(String, Tensor)>> {
+        let mut named = Tensor::load_multi(path).map_err(|e| self.corrupt(path, e))?;
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(named)
+    }
+
+    fn corrupt(&self, path: &Path, reason: impl std::fmt::Display) -> TrainError {
+        TrainError::CorruptCheckpoint {
+            path: path.to_path_buf(),
+            dir: self.dir.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn aside(&self) -> PathBuf {
+        self.sibling("old")
+    }
+
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        let mut name = self.dir.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{suffix}"));
+        self.dir.with_file_name(name)
+    }
+}
+
+/// The first setting at which two configurations differ, as "path: saved → now".
+fn first_difference(
+    saved: &serde_json::Value,
+    now: &serde_json::Value,
+    at: &str,
+) -> Option<String> {
+    use serde_json::Value::Object;
+    match (saved, now) {
+        (Object(a), Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let null = serde_json::Value::Null;
+                let (x, y) = (a.get(k).unwrap_or(&null), b.get(k).unwrap_or(&null));
+                first_difference(x, y, &format!("{at}/{k}"))
+            })
+        }
+        _ if saved == now => None,
+        _ => Some(format!(
+            "{}: saved {saved}, now {now}",
+            if at.is_empty() { "/" } else { at }
+        )),
+    }
+}
+
+fn io(path: &Path, source: std::io::Error) -> TrainError {
+    TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(dir, e)),
+        _ => Ok(()),
+    }
+}
+
+fn sync(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io(path, e))
+}
+
+#[cfg(test)]
+mod tests;
