@@ -6,14 +6,12 @@
 //! assert_eq!(dev, tch::Device::Cpu);
 //! ```
 
-pub mod checkpoint;
 pub mod earth;
 pub mod metrics;
 pub mod nets;
 pub mod output;
 pub mod plot;
 pub mod quadrature;
-pub mod rmsprop;
 pub mod stats;
 pub mod targets;
 pub mod train;

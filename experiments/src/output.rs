@@ -89,6 +89,28 @@ impl Progress {
     }
 }
 
+impl mvl_train::Observer for Progress {
+    fn begin(&mut self, start: usize, iterations: usize) {
+        self.len = iterations as u64;
+        self.bar.set_length(self.len);
+        self.set_position(start as u64);
+    }
+
+    fn after_step(
+        &mut self,
+        iteration: usize,
+        loss: f64,
+        _: &tch::nn::VarStore,
+    ) -> mvl_train::Result<mvl_train::Control> {
+        self.set_message(format!("loss {loss:.4}"));
+        self.inc(1);
+        if iteration + 1 == self.len as usize {
+            self.finish();
+        }
+        Ok(mvl_train::Control::Continue)
+    }
+}
+
 /// A progress indicator over `len` steps labelled `label`, on stderr.
 pub fn progress(len: u64, label: &str) -> Progress {
     let bar = ProgressBar::new(len);

@@ -176,8 +176,12 @@ impl Optimizer for Adam {
                 if !g.defined() {
                     continue;
                 }
-                *m = &*m * self.beta1 + &g * (1.0 - self.beta1);
-                *v = &*v * self.beta2 + g.square() * (1.0 - self.beta2);
+                let _ = m
+                    .g_mul_scalar_(self.beta1)
+                    .g_add_(&(&g * (1.0 - self.beta1)));
+                let _ = v
+                    .g_mul_scalar_(self.beta2)
+                    .g_add_(&(g.square() * (1.0 - self.beta2)));
                 let denom = v.sqrt() / c2 + self.eps;
                 let _ = var.f_sub_(&(&*m / denom * (self.lr / c1)));
                 let _ = g.zero_();
@@ -186,8 +190,9 @@ impl Optimizer for Adam {
     }
 
     fn state(&self) -> Vec<Tensor> {
-        let mut s: Vec<Tensor> = self.m.iter().map(Tensor::shallow_clone).collect();
-        s.extend(self.v.iter().map(Tensor::shallow_clone));
+        // Copies: the moments are updated in place.
+        let mut s: Vec<Tensor> = self.m.iter().map(Tensor::copy).collect();
+        s.extend(self.v.iter().map(Tensor::copy));
         s.push(Tensor::from(self.t));
         s
     }

@@ -12,7 +12,7 @@ use mvl_objectives::{
 };
 use serde::Serialize;
 use std::time::Instant;
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 /// Times one training step of each estimator at each dimension and prints the table (or
@@ -83,7 +83,7 @@ fn time_steps(args: &Args, name: &str, d: i64, device: Device) -> Result<(f64, f
         .add_fn(|x| x.softplus())
         .add(nn::linear(&root / "l3", 256, 1, Default::default()));
     let energy = ModuleEnergy(net);
-    let mut opt = nn::Adam::default().build(&vs, 1e-4)?;
+    let mut opt = mvl_train::OptimizerConfig::adam(1e-4).build(&vs)?;
     let obj = objective(name, d)?;
     let reps = if name == "exact_sm" && d > 64 {
         args.reps.min(3)
@@ -98,7 +98,8 @@ fn time_steps(args: &Args, name: &str, d: i64, device: Device) -> Result<(f64, f
             Some(o) => o.loss(&energy, &x)?,
             None => energy.energy(&x).mean(Kind::Float),
         };
-        opt.backward_step(&loss);
+        loss.backward();
+        opt.step(&vs);
         if let Device::Cuda(i) = device {
             tch::Cuda::synchronize(i as i64);
         }

@@ -12,7 +12,6 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use mvl_experiments::checkpoint::seed_iteration;
 use mvl_experiments::output::{progress, results_dir, write_csv, write_json};
 use mvl_experiments::plot::{Axes, Series, line_plot};
 use mvl_experiments::stats::{Moments, two_sided_p};
@@ -22,10 +21,11 @@ use mvl_objectives::{
     DenoisingScoreMatching, MinimumVelocity, Objective, Projection, ScoreMatching,
     SlicedScoreMatching,
 };
+use mvl_train::{OptimizerConfig, Stream, TrainConfig, reseed, train};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 /// Squared bias and variance of MVL and DSM (with and without control variates) against ε.
@@ -85,23 +85,28 @@ fn banana(n: i64, dev: Device) -> Tensor {
     Tensor::stack(&[x1, x2], 1)
 }
 
-fn train_energy(args: &Args, vs: &nn::VarStore, energy: &dyn Energy, dev: Device) -> Result<f64> {
+fn train_energy(
+    args: &Args,
+    vs: &mut nn::VarStore,
+    energy: &dyn Energy,
+    dev: Device,
+) -> Result<f64> {
     let steps = args
         .train_steps
         .unwrap_or(if args.quick { 600 } else { 3000 });
     let sm = ScoreMatching::euclidean(2)?;
-    let mut opt = nn::Adam::default().build(vs, 1e-3)?;
+    let config = TrainConfig {
+        label: "train energy".into(),
+        iterations: steps,
+        optimizer: OptimizerConfig::adam(1e-3),
+        seed: Some(args.seed),
+        checkpoint_every: steps.max(1),
+        extra: serde_json::json!({}),
+    };
+    let mut step = |_| sm.loss(energy, &banana(1000, dev));
     let mut bar = progress(steps as u64, "train energy");
-    let mut last = f64::NAN;
-    for i in 0..steps {
-        seed_iteration(args.seed, i);
-        let loss = sm.loss(energy, &banana(1000, dev))?;
-        opt.backward_step(&loss);
-        last = loss.double_value(&[]);
-        bar.inc(1);
-    }
-    bar.finish();
-    Ok(last)
+    let log = train(&config, vs, &mut step, &mut [&mut bar], None)?;
+    Ok(log.losses.last().copied().unwrap_or(f64::NAN))
 }
 
 /// Accumulated statistics: per estimator and ε, the values and the differences with SSM.
@@ -183,14 +188,14 @@ fn main() -> Result<()> {
     let energy = nets::inner_product_energy(&vs.root(), 2, &[100, 100]);
     vs.double();
     let start = std::time::Instant::now();
-    let final_sm = train_energy(&args, &vs, &energy, dev)?;
+    let final_sm = train_energy(&args, &mut vs, &energy, dev)?;
     vs.freeze();
     let grid = eps_grid();
     let mut sweep = Sweep::default();
     let chunks = (samples + args.chunk - 1) / args.chunk;
     let mut bar = progress(chunks as u64, "sweep eps");
     for c in 0..chunks {
-        seed_iteration(args.seed ^ 0x5eed, c as usize);
+        reseed(args.seed ^ 0x5eed, Stream::Iteration(c as usize));
         let n = args.chunk.min(samples - c * args.chunk);
         sweep_chunk(&mut sweep, &energy, &banana(n, dev), &grid)
             .context("evaluating estimators")?;

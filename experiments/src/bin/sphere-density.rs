@@ -7,15 +7,16 @@
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use mvl_experiments::checkpoint::Checkpoint;
 use mvl_experiments::metrics::{DensityComparison, compare};
-use mvl_experiments::output::{results_dir, write_csv, write_json};
+use mvl_experiments::output::{progress, results_dir, write_csv, write_json};
 use mvl_experiments::plot::{Axes, MapPanel, Series, heat_map, line_plot};
 use mvl_experiments::quadrature::{Grid, circle, hyperbolic_disk, log_integral, sphere2};
 use mvl_experiments::targets::{Target, WrappedNormalMixture, circle_mixture, sphere_mixture};
-use mvl_experiments::train::{TrainConfig, riemannian_mvl, train};
+use mvl_experiments::train::riemannian_mvl;
 use mvl_experiments::{device, nets};
 use mvl_manifold::{Energy, Manifold, PoincareBall, Sphere};
+use mvl_objectives::Objective;
+use mvl_train::{OptimizerConfig, TrainConfig, train};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tch::{Device, Kind, Tensor, nn};
@@ -167,21 +168,21 @@ fn run<M: Manifold + Clone>(
     let config = TrainConfig {
         label: name.to_owned(),
         iterations,
-        lr: args.lr,
-        seed: args.seed,
+        optimizer: OptimizerConfig::TfRmsProp { lr: args.lr },
+        seed: Some(args.seed),
         checkpoint_every: args.checkpoint_every,
         extra: serde_json::json!({ "batch": batch, "kind": format!("{kind:?}"), "net": "100-100 tanh", "eps": args.eps, "h2_features": "log0" }),
     };
-    let checkpoint = Checkpoint::new(&dir.join(format!("checkpoint-{name}")), &config)?;
     let objective = riemannian_mvl(manifold, args.eps)?;
+    let mut step = |_| objective.loss(&energy, &target.sample(batch, kind, dev));
+    let mut bar = progress(iterations as u64, name);
+    let checkpoint = dir.join(format!("checkpoint-{name}"));
     let log = train(
-        &objective,
-        &energy,
-        &mut vs,
         &config,
-        &checkpoint,
-        &mut |_| target.sample(batch, kind, dev),
-        &mut |_, _| Ok(true),
+        &mut vs,
+        &mut step,
+        &mut [&mut bar],
+        Some(&checkpoint),
     )?;
     let seconds = log.seconds;
     let log_q = learned_log_density(&energy, &grid.points, kind, dev);

@@ -4,21 +4,19 @@
 //! (it grows spikes at the training points), so (i) every batch is drawn from the training
 //! points moved by small tangent Gaussian noise of standard deviation σ and projected back to
 //! the sphere (≈ vMF noise of concentration 1/σ²), and (ii) every `eval_every` steps the
-//! validation NLL — exact, with log Z by quadrature — decides which parameters to keep;
-//! training stops after `patience` evaluations without improvement. The best parameters and
-//! the validation curve are saved next to the training checkpoint, so a killed run resumes
-//! where it stopped ([`crate::train::train`]) with its early-stopping state.
+//! validation NLL — exact, with log Z by quadrature — decides which parameters to keep
+//! ([`mvl_train::EarlyStopping`], on the parameter average when `ema` > 0); training stops
+//! after `patience` evaluations without improvement. The early-stopping state is checkpointed
+//! with the model, so a killed run resumes where it stopped.
 
 use super::density::{Normaliser, nll};
-use super::state::{EarlyStop, Ema, checkpoint_iteration};
-use crate::checkpoint::Checkpoint;
-use crate::train::{TrainConfig, train};
+use crate::output::progress;
 use anyhow::Result;
 use mvl_manifold::metric::row_dot;
 use mvl_manifold::{Energy, Manifold, Sphere};
-use mvl_objectives::{Objective, ObjectiveError};
+use mvl_objectives::Objective;
+use mvl_train::{EarlyStopping, Ema, Evaluation, OptimizerConfig, TrainConfig, train};
 use serde::{Deserialize, Serialize};
-use std::cell::Cell;
 use std::path::Path;
 use tch::{Kind, Tensor, nn};
 
@@ -57,8 +55,8 @@ impl FitConfig {
         TrainConfig {
             label: self.label.clone(),
             iterations: self.steps,
-            lr: self.lr,
-            seed: self.seed,
+            optimizer: OptimizerConfig::TfRmsProp { lr: self.lr },
+            seed: Some(self.seed),
             checkpoint_every: self.checkpoint_every,
             extra: identity,
         }
@@ -76,44 +74,6 @@ pub struct EvalPoint {
     pub log_z: f64,
     /// Mean training loss since the previous evaluation.
     pub train_loss: f64,
-}
-
-/// An objective that remembers the mean of its losses since the last [`Metered::take`].
-struct Metered<'a> {
-    inner: &'a dyn Objective,
-    sum: Cell<(f64, usize)>,
-}
-
-impl<'a> Metered<'a> {
-    fn new(inner: &'a dyn Objective) -> Self {
-        Self {
-            inner,
-            sum: Cell::new((0.0, 0)),
-        }
-    }
-
-    /// The mean loss since the last call (NaN if none), and a reset.
-    fn take(&self) -> f64 {
-        let (sum, n) = self.sum.replace((0.0, 0));
-        sum / n as f64
-    }
-}
-
-impl Objective for Metered<'_> {
-    fn name(&self) -> &'static str {
-        self.inner.name()
-    }
-
-    fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor, ObjectiveError> {
-        self.inner.per_sample(energy, x)
-    }
-
-    fn loss(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor, ObjectiveError> {
-        let loss = self.inner.loss(energy, x)?;
-        let (sum, n) = self.sum.get();
-        self.sum.set((sum + loss.double_value(&[]), n + 1));
-        Ok(loss)
-    }
 }
 
 /// What a fit produced (the var store holds the best parameters afterwards).
@@ -153,80 +113,14 @@ pub fn smoothed_batch(train: &Tensor, batch: i64, sigma: f64) -> Tensor {
     Sphere::new(2).map_or(y.shallow_clone(), |s| s.project(&(&y + tangent)))
 }
 
-/// What runs after every training step: the parameter average, and every `eval_every`
-/// steps the validation NLL of the averaged (or raw) parameters and the early-stopping
-/// decision.
-struct Monitor<'a> {
-    config: &'a FitConfig,
-    energy: &'a dyn Energy,
-    val: &'a Tensor,
-    normaliser: Normaliser,
-    metered: &'a Metered<'a>,
-    stop: EarlyStop,
-    ema: Option<Ema>,
-}
-
-impl<'a> Monitor<'a> {
-    /// A monitor validating `energy` on `val`, with the restored early-stopping state and
-    /// parameter average.
-    fn new(
-        config: &'a FitConfig,
-        energy: &'a dyn Energy,
-        val: &'a Tensor,
-        metered: &'a Metered<'a>,
-        (stop, ema): (EarlyStop, Option<Ema>),
-    ) -> Self {
-        let normaliser = Normaliser::new(config.val_n_theta, val.kind(), val.device());
+impl EvalPoint {
+    /// The point of an early-stopping evaluation whose details hold `log_z`.
+    fn from(e: &Evaluation) -> Self {
         Self {
-            config,
-            energy,
-            val,
-            normaliser,
-            metered,
-            stop,
-            ema,
-        }
-    }
-
-    /// After step `i` (0-based): returns whether to continue.
-    fn after_step(&mut self, i: usize, vs: &nn::VarStore) -> Result<bool> {
-        let done = i + 1;
-        if let Some(avg) = self.ema.as_mut() {
-            avg.update(vs);
-            if done.is_multiple_of(self.config.checkpoint_every) {
-                avg.save(done)?;
-            }
-        }
-        if !done.is_multiple_of(self.config.eval_every) {
-            return Ok(true);
-        }
-        self.swap(vs);
-        let log_z = self.normaliser.log_z(self.energy);
-        let val_nll = nll(self.energy, self.val, log_z);
-        let val_nll = if val_nll.is_finite() {
-            val_nll
-        } else {
-            f64::INFINITY
-        };
-        let train_loss = self.metered.take();
-        let recorded = self.stop.record(
-            EvalPoint {
-                step: done,
-                val_nll,
-                log_z,
-                train_loss,
-            },
-            vs,
-        );
-        self.swap(vs);
-        recorded?;
-        Ok(self.stop.stale() < self.config.patience)
-    }
-
-    /// Exchanges the parameters with their average, if there is one.
-    fn swap(&mut self, vs: &nn::VarStore) {
-        if let Some(avg) = self.ema.as_mut() {
-            avg.swap(vs);
+            step: e.step,
+            val_nll: e.score,
+            log_z: e.details["log_z"].as_f64().unwrap_or(f64::NAN),
+            train_loss: e.train_loss,
         }
     }
 }
@@ -243,34 +137,47 @@ pub fn fit(
     dir: &Path,
 ) -> Result<FitOutcome> {
     let (train_points, val) = data;
-    let identity = serde_json::to_value(config)?;
-    let train_config = config.train_config(identity.clone());
-    let checkpoint = Checkpoint::new(&dir.join("checkpoint"), &train_config)?;
-    let resumable = checkpoint_iteration(
-        &dir.join("checkpoint"),
-        &serde_json::to_value(&train_config)?,
-    );
-    let metered = Metered::new(objective);
-    let stop = EarlyStop::load(dir, identity);
-    let ema = (config.ema > 0.0).then(|| Ema::load(dir, config.ema, resumable));
-    let mut monitor = Monitor::new(config, energy, val, &metered, (stop, ema));
-    let mut batches = |_| smoothed_batch(train_points, config.batch, config.smooth);
-    let mut hook = |i: usize, vs: &nn::VarStore| monitor.after_step(i, vs);
-    let result = train(
-        &metered,
-        energy,
-        vs,
-        &train_config,
-        &checkpoint,
-        &mut batches,
-        &mut hook,
-    );
-    let stop = monitor.stop;
-    let (resumed, stopped_by) = match result {
-        Ok(log) => ((log.resumed_at, log.earlier_seconds), None),
-        Err(e) if stop.best.is_some() => ((None, 0.0), Some(format!("{e:#}"))),
-        Err(e) => return Err(e),
+    let train_config = config.train_config(serde_json::to_value(config)?);
+    let normaliser = Normaliser::new(config.val_n_theta, val.kind(), val.device());
+    let validate = |_: &nn::VarStore| {
+        let log_z = normaliser.log_z(energy);
+        (
+            nll(energy, val, log_z),
+            serde_json::json!({ "log_z": log_z }),
+        )
     };
-    stop.restore(vs);
-    Ok(stop.outcome(resumed, stopped_by))
+    let mut early = EarlyStopping::new(config.eval_every, config.patience, validate)?;
+    if config.ema > 0.0 {
+        early = early.averaged(Ema::new(config.ema)?);
+    }
+    let mut bar = progress(config.steps as u64, &config.label);
+    let mut step = |_| {
+        objective.loss(
+            energy,
+            &smoothed_batch(train_points, config.batch, config.smooth),
+        )
+    };
+    let observers: &mut [&mut dyn mvl_train::Observer] = &mut [&mut early, &mut bar];
+    let result = train(
+        &train_config,
+        vs,
+        &mut step,
+        observers,
+        Some(&dir.join("checkpoint")),
+    );
+    let (resumed_at, earlier_seconds, stopped_by) = match result {
+        Ok(log) => (log.resumed_at, log.earlier_seconds, None),
+        Err(e) if early.best().is_some() => (None, 0.0, Some(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    early.restore_best(vs);
+    let curve: Vec<EvalPoint> = early.curve().iter().map(EvalPoint::from).collect();
+    Ok(FitOutcome {
+        best_step: early.best().map_or(0, |e| e.step),
+        steps_run: curve.last().map_or(0, |p| p.step),
+        curve,
+        resumed_at,
+        earlier_seconds,
+        stopped_by,
+    })
 }
