@@ -6,7 +6,10 @@
 //! assert_eq!(dev, tch::Device::Cpu);
 //! ```
 
+pub mod cli;
 pub mod earth;
+pub mod estimators;
+pub mod figure1;
 pub mod metrics;
 pub mod nets;
 pub mod output;

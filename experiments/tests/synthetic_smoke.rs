@@ -1,6 +1,7 @@
 //! Smoke tests of the synthetic-reproduction binaries, in settings smaller than `--quick`,
 //! asserting on the numbers they write.
 
+use mvl_experiments::figure1::Summary;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,7 +11,7 @@ fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn run(bin: &str, args: &[&str], out: &Path) -> serde_json::Value {
+fn run<T: serde::de::DeserializeOwned>(bin: &str, args: &[&str], out: &Path) -> T {
     let status = Command::new(bin)
         .args(args)
         .args(["--cpu", "--out", out.to_str().expect("utf-8 path")])
@@ -32,12 +33,12 @@ fn run(bin: &str, args: &[&str], out: &Path) -> serde_json::Value {
 fn estimator_bias_variance_shows_the_control_variate_effect() {
     let out = out_dir("ebv");
     let args = ["--samples", "10000", "--train-steps", "100"];
-    let summary = run(env!("CARGO_BIN_EXE_estimator-bias-variance"), &args, &out);
-    let rows = summary["rows"].as_array().expect("rows");
+    let summary: Summary = run(env!("CARGO_BIN_EXE_estimator-bias-variance"), &args, &out);
     let variance = |name: &str, eps: f64| -> f64 {
-        rows.iter()
-            .find(|r| r["estimator"] == name && r["eps"].as_f64() == Some(eps))
-            .and_then(|r| r["variance"].as_f64())
+        summary
+            .rows_of(name)
+            .find(|r| r.eps == Some(eps))
+            .map(|r| r.variance)
             .unwrap_or_else(|| panic!("no row for {name} at {eps}"))
     };
     for (cv, plain) in [("MVL-CV", "MVL"), ("DSM-CV", "DSM")] {
@@ -46,9 +47,7 @@ fn estimator_bias_variance_shows_the_control_variate_effect() {
         assert!(ratio_cv < 3.0 && ratio_cv > 1.0 / 3.0, "{cv}: {ratio_cv}");
         assert!(ratio_plain > 100.0, "{plain}: {ratio_plain}");
     }
-    let p = summary["z_test"]["MVL-CV"]["p_value"]
-        .as_f64()
-        .expect("p-value");
+    let p = summary.z_test["MVL-CV"].p_value;
     assert!((0.0..=1.0).contains(&p));
     assert!(out.join("estimator-bias-variance/variance.png").exists());
     let _ = std::fs::remove_dir_all(&out);
@@ -69,7 +68,7 @@ fn sphere_density_learns_the_circle_mixture() {
         "--batch",
         "5000",
     ];
-    let summary = run(env!("CARGO_BIN_EXE_sphere-density"), &args, &out);
+    let summary: serde_json::Value = run(env!("CARGO_BIN_EXE_sphere-density"), &args, &out);
     let corr = summary["runs"][0]["corr_logdensity"]
         .as_f64()
         .expect("corr");

@@ -3,6 +3,8 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use mvl_experiments::figure1;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -15,36 +17,29 @@ struct Args {
     results: PathBuf,
 }
 
-fn read(args: &Args, name: &str) -> Result<Value> {
+fn read<T: DeserializeOwned>(args: &Args, name: &str) -> Result<T> {
     let path = args.results.join(name).join("summary.json");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(serde_json::from_str(&text)?)
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-fn rows<'a>(summary: &'a Value, estimator: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-    summary["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(move |r| r["estimator"] == estimator)
-}
-
-fn figure1(s: &Value) {
-    let n = s["samples_per_eps"].as_f64().unwrap_or(f64::NAN);
+fn figure1(s: &figure1::Summary) {
+    let n = s.samples_per_eps;
     println!("Figure 1 (banana, {n:.0} samples per eps)");
     println!("  {:30} {:>14} {:>14}", "", "ours", "paper");
     for (est, paper_p) in [("MVL-CV", "0.48"), ("DSM-CV", "0.19")] {
-        let p = s["z_test"][est]["p_value"].as_f64().unwrap_or(f64::NAN);
+        let p = s.z_test.get(est).map_or(f64::NAN, |z| z.p_value);
         println!(
             "  {:30} {:>14.3} {:>14}",
             format!("{est} z-test p at eps=6e-5"),
             p,
             paper_p
         );
-        let max_bias = rows(s, est)
-            .filter(|r| r["eps"].as_f64().is_some_and(|e| e <= 1e-2))
-            .filter_map(|r| r["sq_bias_bound"].as_f64())
+        let max_bias = s
+            .rows_of(est)
+            .filter(|r| r.eps.is_some_and(|e| e <= 1e-2))
+            .filter_map(|r| r.sq_bias_bound)
             .fold(0.0, f64::max);
         println!(
             "  {:30} {:>14.2e} {:>14}",
@@ -52,9 +47,7 @@ fn figure1(s: &Value) {
             max_bias,
             "negligible"
         );
-        let var: Vec<f64> = rows(s, est)
-            .filter_map(|r| r["variance"].as_f64())
-            .collect();
+        let var: Vec<f64> = s.rows_of(est).map(|r| r.variance).collect();
         let ratio = var.first().zip(var.last()).map_or(f64::NAN, |(a, b)| a / b);
         println!(
             "  {:30} {:>14.2} {:>14}",
@@ -63,9 +56,7 @@ fn figure1(s: &Value) {
             "~1 (flat)"
         );
         let plain = est.trim_end_matches("-CV");
-        let var: Vec<f64> = rows(s, plain)
-            .filter_map(|r| r["variance"].as_f64())
-            .collect();
+        let var: Vec<f64> = s.rows_of(plain).map(|r| r.variance).collect();
         let ratio = var.first().zip(var.last()).map_or(f64::NAN, |(a, b)| a / b);
         println!(
             "  {:30} {:>14.2e} {:>14}",

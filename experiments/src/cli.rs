@@ -1,0 +1,69 @@
+//! What every experiment binary's command line shares, and the typed choices they offer.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::PathBuf;
+use tch::Device;
+
+/// Where results go when `--out` is not given: never the committed `results/<name>/`.
+pub const QUICK_RESULTS: &str = "results/quick";
+
+/// Flags shared by the experiment binaries (flattened into each one's arguments).
+#[derive(clap::Args, Debug, Clone, Serialize)]
+pub struct CommonArgs {
+    /// Output root; results go to `<out>/<experiment>/`. Default: `results/quick` (ignored
+    /// by git), so only an explicit `--out results` writes the committed full-run folders.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run on the CPU even if CUDA is available.
+    #[arg(long)]
+    pub cpu: bool,
+    /// Quick mode: a smaller run of the same protocol (each binary says what it shrinks).
+    #[arg(long)]
+    pub quick: bool,
+    /// libtorch intra-op threads (default: libtorch's choice, one per core).
+    #[arg(long)]
+    pub threads: Option<i32>,
+}
+
+impl CommonArgs {
+    /// Applies `--threads` and returns the device (CUDA when available unless `--cpu`).
+    pub fn init(&self) -> Device {
+        if let Some(t) = self.threads {
+            tch::set_num_threads(t);
+        }
+        crate::device(self.cpu)
+    }
+
+    /// Creates (if needed) and returns `<out>/<name>`.
+    pub fn results_dir(&self, name: &str) -> Result<PathBuf> {
+        let root = self.out.clone().unwrap_or_else(|| QUICK_RESULTS.into());
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    #[test]
+    fn quick_runs_never_write_the_committed_results() {
+        for argv in [vec!["x"], vec!["x", "--quick"]] {
+            let cli = Cli::try_parse_from(argv).expect("valid");
+            let dir = cli.common.results_dir("cli-test").expect("creatable");
+            assert!(dir.starts_with(QUICK_RESULTS), "{}", dir.display());
+        }
+        let _ = std::fs::remove_dir_all(PathBuf::from(QUICK_RESULTS).join("cli-test"));
+        let cli = Cli::try_parse_from(["x", "--out", "elsewhere"]).expect("valid");
+        assert_eq!(cli.common.out, Some(PathBuf::from("elsewhere")));
+    }
+}
