@@ -5,11 +5,9 @@
 
 use anyhow::{Result, bail};
 use clap::Parser;
+use mvl_experiments::estimators::Estimator;
 use mvl_manifold::{Energy, ModuleEnergy};
-use mvl_objectives::{
-    DenoisingScoreMatching, MinimumVelocity, Objective, Projection, ScoreMatching,
-    SlicedScoreMatching,
-};
+use mvl_objectives::Objective;
 use serde::Serialize;
 use std::time::Instant;
 use tch::nn;
@@ -26,10 +24,11 @@ struct Args {
     /// Estimators, comma-separated: exact_sm, ssm, dsm, mvl_cv, plain.
     #[arg(
         long,
+        value_enum,
         value_delimiter = ',',
         default_value = "plain,mvl_cv,dsm,ssm,exact_sm"
     )]
-    estimators: Vec<String>,
+    estimators: Vec<Item>,
     /// Timed steps per (estimator, d); exact_sm uses at most 3 above d = 64.
     #[arg(long, default_value_t = 50)]
     reps: usize,
@@ -60,19 +59,43 @@ struct Row {
     ratio_to_plain: Option<f64>,
 }
 
-fn objective(name: &str, d: i64) -> Result<Option<Box<dyn Objective>>> {
-    Ok(match name {
-        "exact_sm" => Some(Box::new(ScoreMatching::euclidean(d)?)),
-        "ssm" => Some(Box::new(SlicedScoreMatching::new(1, Projection::Gaussian)?)),
-        "dsm" => Some(Box::new(DenoisingScoreMatching::new(0.1)?)),
-        "mvl_cv" => Some(Box::new(MinimumVelocity::langevin(1e-3)?)),
-        "plain" => None,
-        other => bail!("unknown estimator {other:?} (exact_sm, ssm, dsm, mvl_cv, plain)"),
-    })
+/// What one timed step computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Item {
+    /// Forward + backward + Adam on the mean energy: the unit of the ratios.
+    Plain,
+    /// MVL with the control variate, ε = 1e-3.
+    #[value(name = "mvl_cv")]
+    MvlCv,
+    /// Denoising score matching, σ = 0.1.
+    Dsm,
+    /// Sliced score matching, one Gaussian projection.
+    Ssm,
+    /// Exact score matching.
+    #[value(name = "exact_sm")]
+    ExactSm,
+}
+
+impl Item {
+    fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map_or_else(String::new, |v| v.get_name().to_owned())
+    }
+
+    fn objective(self, d: i64) -> Result<Option<Box<dyn Objective>>> {
+        let (estimator, eps) = match self {
+            Item::Plain => return Ok(None),
+            Item::MvlCv => (Estimator::MvlCv, 1e-3),
+            Item::Dsm => (Estimator::Dsm, 0.01),
+            Item::Ssm => (Estimator::Ssm, 0.0),
+            Item::ExactSm => (Estimator::ExactSm, 0.0),
+        };
+        Ok(Some(estimator.build(eps, d)?))
+    }
 }
 
 /// Median and minimum milliseconds per step.
-fn time_steps(args: &Args, name: &str, d: i64, device: Device) -> Result<(f64, f64, usize)> {
+fn time_steps(args: &Args, item: Item, d: i64, device: Device) -> Result<(f64, f64, usize)> {
     tch::manual_seed(0);
     let vs = nn::VarStore::new(device);
     let root = vs.root();
@@ -84,8 +107,8 @@ fn time_steps(args: &Args, name: &str, d: i64, device: Device) -> Result<(f64, f
         .add(nn::linear(&root / "l3", 256, 1, Default::default()));
     let energy = ModuleEnergy(net);
     let mut opt = mvl_train::OptimizerConfig::adam(1e-4).build(&vs)?;
-    let obj = objective(name, d)?;
-    let reps = if name == "exact_sm" && d > 64 {
+    let obj = item.objective(d)?;
+    let reps = if item == Item::ExactSm && d > 64 {
         args.reps.min(3)
     } else {
         args.reps
@@ -127,19 +150,20 @@ fn main() -> Result<()> {
     let mut rows: Vec<Row> = Vec::new();
     for &d in &args.dims {
         let mut plain = None;
-        for name in &args.estimators {
-            let (median, min, steps) = time_steps(&args, name, d, device)?;
-            if name == "plain" {
+        for &item in &args.estimators {
+            let (median, min, steps) = time_steps(&args, item, d, device)?;
+            let name = item.name();
+            if item == Item::Plain {
                 plain = Some(median);
             }
-            let ratio = plain.filter(|_| name != "plain").map(|p| median / p);
+            let ratio = plain.filter(|_| item != Item::Plain).map(|p| median / p);
             if !args.json {
                 eprintln!(
                     "d = {d:4}  {name:9} {median:10.3} ms/step (min {min:.3}, {steps} steps)"
                 );
             }
             rows.push(Row {
-                estimator: name.clone(),
+                estimator: name,
                 dim: d,
                 ms_per_step: median,
                 ms_min: min,
