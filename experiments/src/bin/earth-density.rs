@@ -22,8 +22,9 @@ use mvl_experiments::earth::report::{Row, Summary, plot_map};
 use mvl_experiments::earth::settings::tuned;
 use mvl_experiments::earth::split::Split;
 use mvl_experiments::earth::{Dataset, data_dir};
+use mvl_experiments::cli::CommonArgs;
 use mvl_experiments::output::{results_dir, write_json};
-use mvl_experiments::{device, seed};
+use mvl_experiments::seed;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -121,23 +122,17 @@ struct Args {
     /// Steps between checkpoints.
     #[arg(long, default_value_t = 500)]
     checkpoint_every: usize,
-    /// Output root; results go to `<out>/earth-density/`.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
-    /// Run on the CPU even if CUDA is available.
-    #[arg(long)]
-    cpu: bool,
-    /// Quick mode: a small network, 1,500 steps, K ≤ 50, 50 EM iterations: a smoke test of
-    /// well under a minute per network run.
-    #[arg(long)]
-    quick: bool,
+    /// Shared flags. `--quick`: a small network, 1,500 steps, K ≤ 50, 50 EM iterations: a
+    /// smoke test of well under a minute per network run.
+    #[command(flatten)]
+    common: CommonArgs,
     /// Skip the maps.
     #[arg(long)]
     no_plots: bool,
 }
 
 fn net_config(args: &Args, id: RunId) -> NetMethodConfig {
-    let q = args.quick;
+    let q = args.common.quick;
     let tuned = tuned(id.dataset, id.method);
     let net = NetConfig {
         features: args
@@ -167,7 +162,7 @@ fn net_config(args: &Args, id: RunId) -> NetMethodConfig {
         ema: args.ema.unwrap_or(if q { 0.99 } else { 0.999 }),
         extra: serde_json::json!({ "dataset": id.dataset.name() }),
     };
-    let device = device(args.cpu);
+    let device = args.common.init();
     NetMethodConfig {
         net,
         fit,
@@ -182,7 +177,7 @@ fn net_config(args: &Args, id: RunId) -> NetMethodConfig {
 
 fn mixture_search(args: &Args) -> MixtureSearch {
     let mut search = MixtureSearch::default();
-    if args.quick {
+    if args.common.quick {
         search.components.retain(|&k| k <= 50);
         search.iters = 50;
     }
@@ -203,7 +198,7 @@ fn main() -> Result<()> {
         );
     }
     let data = data_dir(args.data_dir.as_deref())?;
-    let dir = results_dir(&args.out, "earth-density")?;
+    let dir = args.common.results_dir("earth-density")?;
     let summary_path = dir.join("summary.json");
     // Fails early on an unreadable summary rather than after the training.
     Summary::load(&summary_path)?;
