@@ -1,6 +1,6 @@
 //! The training loop of the density-estimation experiments (any objective; TF1 RMSProp as the
 //! authors' code), with progress, checkpoints every few iterations and exact resumption after
-//! a kill; and the authors' Riemannian MVL objective ([`riemannian_mvl`]). The final
+//! a kill. The final
 //! state stays checkpointed, so rerunning a finished configuration reuses the trained model
 //! (delete the checkpoint folder to retrain).
 
@@ -8,9 +8,8 @@ use crate::checkpoint::{Checkpoint, History, seed_iteration};
 use crate::output::progress;
 use crate::rmsprop::TfRmsProp;
 use anyhow::{Context, Result};
-use mvl_flows::RiemannianLangevin;
-use mvl_manifold::{Energy, Manifold};
-use mvl_objectives::{MinimumVelocity, Objective, ObjectiveError};
+use mvl_manifold::Energy;
+use mvl_objectives::Objective;
 use serde::Serialize;
 use tch::{Tensor, nn};
 
@@ -44,18 +43,6 @@ pub struct TrainLog {
     /// The part of `seconds` spent by earlier invocations (0 for a fresh run): what the wall
     /// clock of a resuming invocation misses.
     pub earlier_seconds: f64,
-}
-
-/// Riemannian MVL as the authors train it (paper-spec §2.6): Riemannian Langevin towards
-/// q^{1/2} with step ε₀, per-row rescaling and the control variate.
-pub fn riemannian_mvl<M: Manifold>(
-    manifold: M,
-    eps: f64,
-) -> Result<MinimumVelocity<RiemannianLangevin<M>>, ObjectiveError> {
-    let flow = RiemannianLangevin::new(manifold, eps)?
-        .energy_scale(0.5)?
-        .rescaled(true);
-    Ok(MinimumVelocity::new(flow))
 }
 
 /// Trains `energy` (parameters in `vs`) by minimising `objective` on batches from
@@ -124,7 +111,7 @@ pub fn train(
 mod tests {
     use super::*;
     use crate::nets::inner_product_energy;
-    use mvl_manifold::Sphere;
+    use mvl_manifold::{Manifold, Sphere};
     use tch::{Device, Kind};
 
     /// Trains the paper's S^1 energy for 6 iterations in `dir`; `kill_at` makes the run fail
@@ -143,7 +130,7 @@ mod tests {
         };
         let checkpoint = Checkpoint::new(dir, &config)?;
         let sphere = Sphere::new(1)?;
-        let objective = riemannian_mvl(sphere, 1e-3)?;
+        let objective = mvl_objectives::MinimumVelocity::riemannian(sphere, 1e-3)?;
         let log = train(
             &objective,
             &energy,

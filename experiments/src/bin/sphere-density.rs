@@ -13,9 +13,10 @@ use mvl_experiments::output::{results_dir, write_csv, write_json};
 use mvl_experiments::plot::{Axes, MapPanel, Series, heat_map, line_plot};
 use mvl_experiments::quadrature::{Grid, circle, hyperbolic_disk, log_integral, sphere2};
 use mvl_experiments::targets::{Target, WrappedNormalMixture, circle_mixture, sphere_mixture};
-use mvl_experiments::train::{TrainConfig, riemannian_mvl, train};
+use mvl_experiments::train::{TrainConfig, train};
 use mvl_experiments::{device, nets};
 use mvl_manifold::{Energy, Manifold, PoincareBall, Sphere};
+use mvl_objectives::MinimumVelocity;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tch::{Device, Kind, Tensor, nn};
@@ -173,7 +174,7 @@ fn run<M: Manifold + Clone>(
         extra: serde_json::json!({ "batch": batch, "kind": format!("{kind:?}"), "net": "100-100 tanh", "eps": args.eps, "h2_features": "log0" }),
     };
     let checkpoint = Checkpoint::new(&dir.join(format!("checkpoint-{name}")), &config)?;
-    let objective = riemannian_mvl(manifold, args.eps)?;
+    let objective = MinimumVelocity::riemannian(manifold, args.eps)?;
     let log = train(
         &objective,
         &energy,

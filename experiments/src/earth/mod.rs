@@ -24,7 +24,6 @@ pub mod report;
 pub mod settings;
 pub mod split;
 mod state;
-pub mod wfr;
 
 use std::path::{Path, PathBuf};
 
