@@ -17,7 +17,6 @@ pub mod plot;
 pub mod quadrature;
 pub mod stats;
 pub mod targets;
-pub mod train;
 
 use tch::Device;
 

@@ -322,7 +322,7 @@ fn langevin_steps_to_mode_weights() {
 
 /// The sphere with the log-det term of the paper's printed eq. (4)/(18), i.e. with the
 /// opposite sign to the authors' code (paper-spec §2.3): ½log det G negated in the chart.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct PaperSign(Sphere);
 struct PaperSignChart(StereographicChart);
 

@@ -154,9 +154,7 @@ impl<G: Geometry> BirthDeathLangevin<G> {
 
     /// β̄ from the energies `e` (`[B]`) at the points `y`.
     fn centred_rates(&self, y: &Tensor, e: &Tensor) -> Result<Tensor> {
-        let chart = self.geometry.batch_chart(y)?;
-        let x = chart.coords(&y.detach());
-        let beta = log_kde(&x, self.bandwidth) - chart.half_log_det(&x) + e * self.core.rule.scale;
+        let beta = log_batch_density(&self.geometry, y, self.bandwidth)? + e * self.core.rule.scale;
         crate::flow::ensure_finite(self.name(), "birth-death rate", &beta)?;
         Ok(&beta - beta.mean(beta.kind()))
     }
@@ -216,6 +214,26 @@ impl<G: Geometry> GradientFlow for BirthDeathLangevin<G> {
     }
 }
 
+/// The flow's estimate of log ρ at the batch `y` itself, `[B]` (no gradient): the Gaussian
+/// kernel density estimate log K̂(xᵢ) = log (1/B)Σⱼ exp(−|xᵢ − xⱼ|²/(2h)) in one chart of the
+/// batch ([`Geometry::batch_chart`], x its coordinates; [`crate::kernel::log_kde`]), turned
+/// into a density with respect to the Riemannian volume by − ½ log det G(xᵢ) (paper eq. 3:
+/// a chart density is the volume density times √det G). Up to the additive constant
+/// −(d/2) log 2πh, which the centring of the rates removes (Lu, Lu & Nolen 2019 mollify the
+/// empirical measure with a Gaussian the same way).
+///
+/// # Shapes
+/// `y`: `[B, n]` points of the geometry; result `[B]`.
+pub fn log_batch_density<G: Geometry>(
+    geometry: &G,
+    y: &Tensor,
+    bandwidth: Bandwidth,
+) -> Result<Tensor> {
+    let chart = geometry.batch_chart(y)?;
+    let x = chart.coords(&y.detach());
+    Ok(log_kde(&x, bandwidth) - chart.half_log_det(&x))
+}
+
 /// The jump sources σ of one birth-death step (Lu, Lu & Nolen 2019, particle algorithm),
 /// processed sequentially in index order i = 0..B on the current assignment:
 /// particle i (rate β̄ᵢ = `rates[i]`, time τᵢ = `times[i]`) jumps iff
@@ -225,7 +243,7 @@ impl<G: Geometry> GradientFlow for BirthDeathLangevin<G> {
 /// takes the content of slot i (i is duplicated, j dies). With u = 0 nothing jumps.
 ///
 /// ```
-/// use mvl_flows::birth_death::jump_sources;
+/// use mvl_flows::jump_sources;
 /// // Particle 0 has too much mass and surely jumps; its partner is particle 2.
 /// let sigma = jump_sources(&[5.0, -1.0, -4.0], &[10.0, 0.0, 0.0], &[0.5, 0.9, 0.9], &[0.99, 0.0, 0.0]);
 /// assert_eq!(sigma, vec![2, 1, 2]);

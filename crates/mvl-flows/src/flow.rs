@@ -43,7 +43,7 @@ pub struct Step {
 ///
 /// Every flow takes an energy scale s (minimum velocity learning runs flows towards q^{1/2}:
 /// s = 0.5) and a step size ε, optionally rescaled per row (see [`StepRule`]).
-pub trait GradientFlow {
+pub trait GradientFlow: std::fmt::Debug + Send {
     /// A short name for messages.
     fn name(&self) -> &'static str;
 
@@ -134,7 +134,7 @@ impl StepRule {
 }
 
 /// Checks that `value` is finite and > 0.
-pub fn positive(name: &'static str, value: f64) -> Result<()> {
+pub(crate) fn positive(name: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -147,7 +147,7 @@ pub fn positive(name: &'static str, value: f64) -> Result<()> {
 }
 
 /// Fails with [`FlowError::NonFinite`] if some row of `t` (`[b]` or `[b, d]`) is not finite.
-pub fn ensure_finite(flow: &'static str, what: &'static str, t: &Tensor) -> Result<()> {
+pub(crate) fn ensure_finite(flow: &'static str, what: &'static str, t: &Tensor) -> Result<()> {
     let bad = t.detach().isfinite().logical_not();
     let bad_rows = if bad.dim() > 1 {
         bad.flatten(1, -1).any_dim(1, false)
@@ -174,7 +174,7 @@ pub fn ensure_finite(flow: &'static str, what: &'static str, t: &Tensor) -> Resu
 }
 
 /// Checks that a batch has shape `[b, n]` with b ≥ 1 and, when given, `n == dim`.
-pub fn check_batch(what: &'static str, x: &Tensor, dim: Option<i64>) -> Result<()> {
+pub(crate) fn check_batch(what: &'static str, x: &Tensor, dim: Option<i64>) -> Result<()> {
     let size = x.size();
     let ok = size.len() == 2 && size[0] >= 1 && dim.is_none_or(|d| size[1] == d);
     if ok {

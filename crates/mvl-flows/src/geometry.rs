@@ -21,7 +21,7 @@ use tch::Tensor;
 ///
 /// # Shapes
 /// Points `[b, n]` in the input's coordinates; chart points `[b, d]`.
-pub trait Geometry {
+pub trait Geometry: std::fmt::Debug + Send {
     /// The chart type handed out by [`Geometry::local_chart`] and [`Geometry::batch_chart`].
     type Chart: Chart;
 

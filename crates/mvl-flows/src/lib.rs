@@ -17,7 +17,7 @@
 //! identity chart, or a manifold), takes an energy scale s (s = ½ for minimum velocity
 //! learning) and can rescale its step per row, εᵢ = ε / max(1, |·|²), with no gradient through
 //! εᵢ, as the authors' code does. Gradients flow through `next` to the energy's parameters.
-//! [`testing::check_flow`] is the conformance suite every flow passes.
+//! `testing::check_flow` (feature `testing`) is the conformance suite every flow passes.
 //!
 //! ```
 //! use mvl_flows::{GradientFlow, Langevin, Noise};
@@ -37,26 +37,25 @@
 //! # Ok::<(), mvl_flows::FlowError>(())
 //! ```
 
-pub mod birth_death;
-pub mod error;
-pub mod flow;
-pub mod geometry;
+mod birth_death;
+mod error;
+mod flow;
+mod geometry;
 pub mod kernel;
-pub mod langevin;
+mod langevin;
 mod mh;
-pub mod riemannian_langevin;
-pub mod spos;
-pub mod svgd;
-#[cfg(feature = "testing")]
+mod riemannian_langevin;
+mod spos;
+mod svgd;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use birth_death::{BirthDeathLangevin, BirthDeathStep};
+pub use birth_death::{BirthDeathLangevin, BirthDeathStep, jump_sources, log_batch_density};
 pub use error::{FlowError, Result};
 pub use flow::{GradientFlow, Noise, Step, StepRule};
 pub use geometry::{Flat, Geometry};
-pub use kernel::Bandwidth;
 pub use langevin::Langevin;
 pub use riemannian_langevin::RiemannianLangevin;
 pub use spos::{Spos, SposNoise};

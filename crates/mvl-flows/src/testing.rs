@@ -1,4 +1,5 @@
-//! The conformance suite of gradient flows (feature "testing", on by default).
+//! The conformance suite of gradient flows (feature "testing"; always compiled for this
+//! crate's own tests).
 //!
 //! Every flow adds a one-line test calling [`check_flow`]. The suite panics with a message
 //! naming the flow and the property (it is a test helper).

@@ -18,7 +18,7 @@ pub trait Energy {
     fn energy(&self, x: &Tensor) -> Tensor;
 
     /// ∇ₓE(x) for every row of `x`. The default uses autograd; closed forms may override it
-    /// (checked by [`crate::testing::check_energy`]).
+    /// (checked by `testing::check_energy`, feature `testing`).
     fn grad(&self, x: &Tensor) -> Tensor {
         self.energy_and_grad(x).1
     }

@@ -32,7 +32,7 @@ pub mod metric;
 pub mod mixture;
 pub mod poincare;
 pub mod sphere;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod uniform;
 pub mod vmf_rand;

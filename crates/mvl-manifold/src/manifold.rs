@@ -9,7 +9,7 @@ use tch::{Kind, Tensor};
 ///
 /// # Shapes
 /// Points `[b, n]` (ambient), tangent vectors `[b, n]`.
-pub trait Manifold {
+pub trait Manifold: std::fmt::Debug + Send {
     /// The chart type of the atlas.
     type Chart: Chart;
 

@@ -25,6 +25,16 @@ pub enum ObjectiveError {
         /// The shape given.
         got: Vec<i64>,
     },
+    /// A tensor of the wrong shape (kernel points, a rate density's output, ...).
+    #[error("{what}: expected shape {expected}, got {got:?}")]
+    ShapeMismatch {
+        /// What was checked.
+        what: &'static str,
+        /// The expected shape.
+        expected: String,
+        /// The shape given.
+        got: Vec<i64>,
+    },
     /// The energy could not be evaluated on the batch (for example a network whose input
     /// width does not match the data): libtorch's message, which names the shapes.
     #[error("{objective}: the energy failed on a batch of shape {shape:?}: {message}")]

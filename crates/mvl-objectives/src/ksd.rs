@@ -22,7 +22,8 @@ use tch::{Kind, Tensor};
 ///
 /// ```
 /// use mvl_manifold::GaussianEnergy;
-/// use mvl_objectives::{Bandwidth, KernelStein, Objective};
+/// use mvl_flows::kernel::Bandwidth;
+/// use mvl_objectives::{KernelStein, Objective};
 /// use tch::{Device, Kind, Tensor};
 /// tch::manual_seed(0);
 /// let opts = (Kind::Double, Device::Cpu);

@@ -6,6 +6,13 @@
 //! are comparable across estimators; the consistency tests of the workspace check that each
 //! estimator's mean (value and parameter gradient) matches exact score matching.
 //!
+//! A flow becomes an objective in one place: [`MinimumVelocity`] (the energy drop over one
+//! step towards q^{1/2} plus the control variate, over any [`mvl_flows::GradientFlow`]), which
+//! [`ContrastiveDivergence`] reuses with the proposal held fixed, and which
+//! [`WassersteinFisherRao`] extends by the expected birth-death (Fisher-Rao) term.
+//! `testing::check_objective` (feature `testing`) is the conformance suite every objective
+//! passes.
+//!
 //! ```
 //! use mvl_manifold::GaussianEnergy;
 //! use mvl_objectives::{MinimumVelocity, Objective, ScoreMatching};
@@ -22,21 +29,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod contrastive;
-pub mod denoising;
-pub mod error;
-pub mod ksd;
-pub mod minimum_velocity;
-pub mod objective;
-pub mod score_matching;
-pub mod sliced;
+mod contrastive;
+mod denoising;
+mod error;
+mod ksd;
+mod minimum_velocity;
+mod objective;
+mod rate_density;
+mod score_matching;
+mod sliced;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
+mod wfr;
 
 pub use contrastive::ContrastiveDivergence;
 pub use denoising::DenoisingScoreMatching;
 pub use error::{ObjectiveError, Result};
 pub use ksd::KernelStein;
 pub use minimum_velocity::MinimumVelocity;
-pub use mvl_flows::kernel::Bandwidth;
 pub use objective::Objective;
+pub use rate_density::{BatchKde, FnRateDensity, RateDensity, VmfKde};
 pub use score_matching::ScoreMatching;
 pub use sliced::{Projection, SlicedScoreMatching};
+pub use wfr::WassersteinFisherRao;

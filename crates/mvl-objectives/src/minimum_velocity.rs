@@ -2,8 +2,8 @@
 
 use crate::error::Result;
 use crate::objective::{Objective, check_batch};
-use mvl_flows::{GradientFlow, Langevin};
-use mvl_manifold::Energy;
+use mvl_flows::{GradientFlow, Langevin, RiemannianLangevin};
+use mvl_manifold::{Energy, Manifold};
 use tch::Tensor;
 
 /// Minimum velocity learning with the sampler `F` (paper §3.2, eq. 10-11): one step of `F`
@@ -21,7 +21,9 @@ use tch::Tensor;
 /// - [`Langevin`]: J_SM = E_p[½|∇E|² − ΔE] (score matching, paper eq. 7-10), bias O(ε);
 /// - Riemannian Langevin: E_p[½|∇E|²_g − Δ_g E] (Riemannian score matching, eq. 17);
 /// - SVGD: ½(KSD²_V(p, q) − T), T the kernel-trace term that does not depend on the model;
-/// - SPOS: the blend of those two; birth-death Langevin: the Wasserstein-Fisher-Rao objective.
+/// - SPOS: the blend of those two;
+/// - birth-death Langevin: the Riemannian SM objective plus c times the Fisher-Rao term in
+///   expectation, with a different parameter gradient (see [`crate::WassersteinFisherRao`]).
 ///
 /// The variance of ℓ stays bounded as ε → 0 with the control variate and grows like 1/ε
 /// without it (paper §3.2.1, eq. 11).
@@ -43,7 +45,7 @@ use tch::Tensor;
 #[derive(Debug, Clone)]
 pub struct MinimumVelocity<F> {
     flow: F,
-    control_variate: bool,
+    pub(crate) control_variate: bool,
 }
 
 impl<F: GradientFlow> MinimumVelocity<F> {
@@ -68,11 +70,33 @@ impl<F: GradientFlow> MinimumVelocity<F> {
 }
 
 impl MinimumVelocity<Langevin> {
-    /// Euclidean MVL as the authors train it: Langevin towards q^{1/2} with step ε and no
-    /// per-row rescaling (use [`MinimumVelocity::new`] with a rescaled flow for the authors'
-    /// training configuration, paper-spec §2.6).
+    /// Euclidean MVL: Langevin towards q^{1/2} with step ε and no per-row rescaling (the
+    /// authors' `mpf_euc` also rescales, paper-spec §2.6: use [`MinimumVelocity::new`] with
+    /// `Langevin::new(ε)?.energy_scale(0.5)?.rescaled(true)` for that).
     pub fn langevin(eps: f64) -> Result<Self> {
         Ok(Self::new(Langevin::new(eps)?.energy_scale(0.5)?))
+    }
+}
+
+impl<M: Manifold> MinimumVelocity<RiemannianLangevin<M>> {
+    /// Riemannian MVL as the authors train it (`mpf_sph`, paper-spec §2.6; paper §4.1,
+    /// eq. 17-18): Riemannian Langevin on `manifold` towards q^{1/2} (energy scale ½) with
+    /// base step ε (finite, > 0), per-row rescaling εᵢ = ε / max(1, |v|²) and the control
+    /// variate.
+    ///
+    /// ```
+    /// use mvl_manifold::Sphere;
+    /// use mvl_objectives::{MinimumVelocity, Objective};
+    /// let mvl = MinimumVelocity::riemannian(Sphere::new(2)?, 1e-3)?;
+    /// assert_eq!(mvl.name(), "MVL-CV");
+    /// assert!(mvl.flow().rule().rescale && mvl.flow().rule().scale == 0.5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn riemannian(manifold: M, eps: f64) -> Result<Self> {
+        let flow = RiemannianLangevin::new(manifold, eps)?
+            .energy_scale(0.5)?
+            .rescaled(true);
+        Ok(Self::new(flow))
     }
 }
 
@@ -87,12 +111,44 @@ impl<F: GradientFlow> Objective for MinimumVelocity<F> {
 
     fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
         check_batch(self.name(), x)?;
-        let step = self.flow.step(energy, x)?;
-        let drop = &step.energy - energy.energy(&step.next);
-        let drop = match (&step.diffusion, self.control_variate) {
-            (Some(cv), true) => drop + cv,
-            _ => drop,
-        };
-        Ok(drop / &step.step_size)
+        let proposal = Proposal::Differentiable;
+        energy_drop(&self.flow, energy, x, self.control_variate, proposal)
     }
+}
+
+/// Whether the parameter gradient passes through the flow's proposal x⁻.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Proposal {
+    /// Through x⁻ (minimum velocity learning, paper-spec §2.1).
+    Differentiable,
+    /// x⁻ held fixed (contrastive divergence, paper eq. 16).
+    Detached,
+}
+
+/// The one place where a flow becomes an objective: one step of `flow` from the data and,
+/// per row, the energy drop over it with the control variate of paper eq. 11,
+///
+/// ℓᵢ = (E(xᵢ) − E(x⁻ᵢ) + ⟨∇E(xᵢ), ξᵢ⟩) / εᵢ
+///
+/// (the control-variate term only when `control_variate` is on and the flow has a
+/// diffusion; εᵢ the flow's per-row step). [`MinimumVelocity`] and
+/// [`crate::ContrastiveDivergence`] differ only in the flow's target and in `proposal`.
+pub(crate) fn energy_drop<F: GradientFlow + ?Sized>(
+    flow: &F,
+    energy: &dyn Energy,
+    x: &Tensor,
+    control_variate: bool,
+    proposal: Proposal,
+) -> Result<Tensor> {
+    let step = flow.step(energy, x)?;
+    let next = match proposal {
+        Proposal::Differentiable => step.next,
+        Proposal::Detached => step.next.detach(),
+    };
+    let drop = &step.energy - energy.energy(&next);
+    let drop = match (&step.diffusion, control_variate) {
+        (Some(cv), true) => drop + cv,
+        _ => drop,
+    };
+    Ok(drop / &step.step_size)
 }

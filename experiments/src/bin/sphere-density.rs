@@ -12,10 +12,9 @@ use mvl_experiments::output::{progress, results_dir, write_csv, write_json};
 use mvl_experiments::plot::{Axes, MapPanel, Series, heat_map, line_plot};
 use mvl_experiments::quadrature::{Grid, circle, hyperbolic_disk, log_integral, sphere2};
 use mvl_experiments::targets::{Target, WrappedNormalMixture, circle_mixture, sphere_mixture};
-use mvl_experiments::train::riemannian_mvl;
 use mvl_experiments::{device, nets};
 use mvl_manifold::{Energy, Manifold, PoincareBall, Sphere};
-use mvl_objectives::Objective;
+use mvl_objectives::{MinimumVelocity, Objective};
 use mvl_train::{OptimizerConfig, TrainConfig, train};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -173,7 +172,7 @@ fn run<M: Manifold + Clone>(
         checkpoint_every: args.checkpoint_every,
         extra: serde_json::json!({ "batch": batch, "kind": format!("{kind:?}"), "net": "100-100 tanh", "eps": args.eps, "h2_features": "log0" }),
     };
-    let objective = riemannian_mvl(manifold, args.eps)?;
+    let objective = MinimumVelocity::riemannian(manifold, args.eps)?;
     let mut step = |_| objective.loss(&energy, &target.sample(batch, kind, dev));
     let mut bar = progress(iterations as u64, name);
     let checkpoint = dir.join(format!("checkpoint-{name}"));

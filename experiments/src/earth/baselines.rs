@@ -2,7 +2,6 @@
 //! concentration chosen on validation, and a vMF mixture fitted by EM with the number of
 //! components and a concentration cap chosen on validation. Both have exact normalisers.
 
-use super::density::log_vmf_normalizer;
 use anyhow::Result;
 use mvl_manifold::VmfMixture;
 use serde::Serialize;
@@ -17,25 +16,23 @@ pub struct Candidate {
     pub val_nll: f64,
 }
 
-/// The vMF kernel density estimate p(y) = (1/N) Σⱼ C(κ) exp(κ yᵀxⱼ).
+/// The vMF kernel density estimate p(y) = (1/N) Σⱼ C(κ) exp(κ yᵀxⱼ)
+/// ([`mvl_objectives::VmfKde`], which the birth-death rates use too), evaluated in chunks.
 #[derive(Debug)]
-pub struct VmfKde {
-    points: Tensor,
-    kappa: f64,
-}
+pub struct VmfKde(mvl_objectives::VmfKde);
 
 impl VmfKde {
-    /// The KDE of `points` (`[N, 3]` unit vectors, f64) with concentration κ ≥ 0.
-    pub fn new(points: &Tensor, kappa: f64) -> Self {
-        Self {
-            points: points.to_kind(Kind::Double),
+    /// The KDE of `points` (`[N, 3]` unit vectors, kept in f64) with concentration κ ≥ 0.
+    pub fn new(points: &Tensor, kappa: f64) -> Result<Self> {
+        Ok(Self(mvl_objectives::VmfKde::new(
+            &points.to_kind(Kind::Double),
             kappa,
-        }
+        )?))
     }
 
     /// The concentration κ.
     pub fn kappa(&self) -> f64 {
-        self.kappa
+        self.0.kappa()
     }
 
     /// ln p(y) for `[M, 3]` points, `[M]` f64.
@@ -44,39 +41,32 @@ impl VmfKde {
             .to_kind(Kind::Double)
             .split(256, 0)
             .iter()
-            .map(|c| log_kde_from_dots(&c.matmul(&self.points.transpose(0, 1)), self.kappa))
+            .map(|c| self.0.log_prob(c))
             .collect();
         Tensor::cat(&parts, 0)
     }
 
     /// The KDE of `train` whose κ has the smallest validation NLL: log₁₀ κ on the grid
     /// 0, 0.25, ..., 6, then on steps of 0.025 within ±0.25 of the best; with every candidate.
-    pub fn select(train: &Tensor, val: &Tensor) -> (VmfKde, Vec<Candidate>) {
-        let score = |log10_kappa: f64| {
+    pub fn select(train: &Tensor, val: &Tensor) -> Result<(VmfKde, Vec<Candidate>)> {
+        let score = |log10_kappa: f64| -> Result<Candidate> {
             let kappa = 10f64.powf(log10_kappa);
-            let val_nll = mean_nll(&VmfKde::new(train, kappa).log_prob(val));
-            Candidate {
+            let val_nll = mean_nll(&VmfKde::new(train, kappa)?.log_prob(val));
+            Ok(Candidate {
                 params: serde_json::json!({ "kappa": kappa }),
                 val_nll,
-            }
+            })
         };
-        let mut candidates: Vec<Candidate> = (0..=24).map(|i| score(i as f64 * 0.25)).collect();
+        let mut candidates = (0..=24)
+            .map(|i| score(i as f64 * 0.25))
+            .collect::<Result<Vec<_>>>()?;
         let coarse = best(&candidates)["kappa"].as_f64().unwrap_or(1.0).log10();
-        candidates.extend(
-            (-10..=10)
-                .filter(|&i| i != 0)
-                .map(|i| score(coarse + i as f64 * 0.025)),
-        );
+        for i in (-10..=10).filter(|&i| i != 0) {
+            candidates.push(score(coarse + i as f64 * 0.025)?);
+        }
         let kappa = best(&candidates)["kappa"].as_f64().unwrap_or(1.0);
-        (VmfKde::new(train, kappa), candidates)
+        Ok((VmfKde::new(train, kappa)?, candidates))
     }
-}
-
-/// ln (1/N) Σⱼ C(κ) exp(κ yᵢᵀxⱼ) from the dot products `[M, N]`, computed as
-/// logsumexp κ(yᵀxⱼ − 1) + κ + ln C(κ) − ln N, which cannot overflow.
-pub fn log_kde_from_dots(dots: &Tensor, kappa: f64) -> Tensor {
-    let n = dots.size()[1] as f64;
-    ((dots - 1.0) * kappa).logsumexp([1], false) + (kappa + log_vmf_normalizer(kappa) - n.ln())
 }
 
 /// −mean of log-likelihoods (f64), +∞ when some are not finite.
@@ -172,7 +162,8 @@ mod tests {
         let pts = &pts / pts.norm_scalaropt_dim(2, [1], true);
         let grid = sphere2(240, 480);
         for kappa in [0.0, 2.0, 300.0, 5000.0] {
-            let z = log_integral(&VmfKde::new(&pts, kappa).log_prob(&grid.points), &grid);
+            let kde = VmfKde::new(&pts, kappa).expect("valid");
+            let z = log_integral(&kde.log_prob(&grid.points), &grid);
             assert!(z.abs() < 1e-8, "KDE κ = {kappa}: log ∫ p = {z}");
         }
         let search = MixtureSearch {

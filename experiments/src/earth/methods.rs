@@ -9,11 +9,9 @@ use super::density::{LogZ, converged_log_z, energies, nll};
 use super::fit::{FitConfig, fit};
 use super::net::{FourierEnergy, NetConfig};
 use super::split::Split;
-use super::wfr::{RateDensity, WassersteinFisherRao, birth_death_flow, sampled};
-use crate::train::riemannian_mvl;
 use anyhow::Result;
 use mvl_manifold::Sphere;
-use mvl_objectives::{Objective, ScoreMatching};
+use mvl_objectives::{BatchKde, MinimumVelocity, Objective, ScoreMatching, WassersteinFisherRao};
 use serde::Serialize;
 use std::path::PathBuf;
 use tch::{Device, Kind, Tensor, nn};
@@ -129,7 +127,7 @@ pub fn run_baseline(
     let (log_prob, candidates, chosen): (LogProb, Vec<Candidate>, serde_json::Value) = match method
     {
         Method::VmfKde => {
-            let (kde, cands) = VmfKde::select(&split.train, &split.val);
+            let (kde, cands) = VmfKde::select(&split.train, &split.val)?;
             let chosen = serde_json::json!({ "kappa": kde.kappa() });
             (Box::new(move |y| kde.log_prob(y)), cands, chosen)
         }
@@ -170,23 +168,23 @@ fn objective(
     config: &NetMethodConfig,
     split: &Split,
 ) -> Result<Box<dyn Objective>> {
-    let eps = config.eps;
+    let (eps, c) = (config.eps, config.fr_weight);
+    let sphere = Sphere::new(2)?;
     Ok(match (method, config.fr_estimator) {
-        (Method::Mvl, _) => Box::new(riemannian_mvl(Sphere::new(2)?, eps)?),
-        (Method::ExactSm, _) => Box::new(ScoreMatching::new(Sphere::new(2)?)),
-        (Method::BirthDeath, FrEstimator::Sampled) => Box::new(sampled(eps, config.fr_weight)?),
-        (Method::BirthDeath, FrEstimator::ExpectedBatchChart) => {
-            let density = RateDensity::BatchChart(birth_death_flow(eps, 1.0)?);
-            Box::new(WassersteinFisherRao::new(eps, density, config.fr_weight)?)
+        (Method::Mvl, _) => Box::new(MinimumVelocity::riemannian(sphere, eps)?),
+        (Method::ExactSm, _) => Box::new(ScoreMatching::new(sphere)),
+        (Method::BirthDeath, FrEstimator::Sampled) => {
+            Box::new(WassersteinFisherRao::sampled(sphere, eps, c)?)
         }
+        (Method::BirthDeath, FrEstimator::ExpectedBatchChart) => Box::new(
+            WassersteinFisherRao::new(sphere, eps, BatchKde::new(sphere), c)?,
+        ),
         (Method::BirthDeath, FrEstimator::Expected) => {
-            let (kde, _) = VmfKde::select(&split.train, &split.val);
+            let (kde, _) = VmfKde::select(&split.train, &split.val)?;
             let points = split.train.to_kind(Kind::Float).to_device(config.device);
-            let density = RateDensity::TrainingKde {
-                points,
-                kappa: smoothed_kappa(kde.kappa(), config.fr_smooth.unwrap_or(config.fit.smooth)),
-            };
-            Box::new(WassersteinFisherRao::new(eps, density, config.fr_weight)?)
+            let kappa = smoothed_kappa(kde.kappa(), config.fr_smooth.unwrap_or(config.fit.smooth));
+            let density = mvl_objectives::VmfKde::new(&points, kappa)?;
+            Box::new(WassersteinFisherRao::new(sphere, eps, density, c)?)
         }
         (other, _) => anyhow::bail!("{} is not a network method", other.name()),
     })

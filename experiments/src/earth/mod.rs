@@ -23,7 +23,6 @@ pub mod net;
 pub mod report;
 pub mod settings;
 pub mod split;
-pub mod wfr;
 
 use std::path::{Path, PathBuf};
 
