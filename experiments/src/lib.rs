@@ -8,11 +8,9 @@
 
 pub mod checkpoint;
 pub mod earth;
-pub mod metrics;
 pub mod nets;
 pub mod output;
 pub mod plot;
-pub mod quadrature;
 pub mod rmsprop;
 pub mod stats;
 pub mod targets;

@@ -193,8 +193,8 @@ fn mixture_search(args: &Args) -> MixtureSearch {
 fn main() -> Result<()> {
     let args = Args::parse();
     anyhow::ensure!(
-        args.checkpoint_every > 0 && args.eval_every != Some(0),
-        "--eval-every and --checkpoint-every must be > 0"
+        args.checkpoint_every > 0 && args.eval_every != Some(0) && args.val_n_theta > 0,
+        "--eval-every, --checkpoint-every and --val-n-theta must be > 0"
     );
     for (flag, sigma) in [("--smooth", args.smooth), ("--fr-smooth", args.fr_smooth)] {
         anyhow::ensure!(

@@ -2,9 +2,8 @@
 //! concentration chosen on validation, and a vMF mixture fitted by EM with the number of
 //! components and a concentration cap chosen on validation. Both have exact normalisers.
 
-use super::density::log_vmf_normalizer;
 use anyhow::Result;
-use mvl_manifold::VmfMixture;
+use mvl_manifold::{TensorDistribution, VmfMixture, VonMisesFisher};
 use serde::Serialize;
 use tch::{Kind, Tensor};
 
@@ -77,6 +76,14 @@ impl VmfKde {
 pub fn log_kde_from_dots(dots: &Tensor, kappa: f64) -> Tensor {
     let n = dots.size()[1] as f64;
     ((dots - 1.0) * kappa).logsumexp([1], false) + (kappa + log_vmf_normalizer(kappa) - n.ln())
+}
+
+/// ln C(κ) of the vMF density C(κ) exp(κ μᵀy) on S^2 ([`VonMisesFisher::log_normalizer`];
+/// finite for κ in the thousands); NaN for a negative or non-finite κ.
+fn log_vmf_normalizer(kappa: f64) -> f64 {
+    let pole = Tensor::from_slice(&[0.0f64, 0.0, 1.0]).view([1, 3]);
+    VonMisesFisher::new(&pole, &Tensor::from_slice(&[kappa]))
+        .map_or(f64::NAN, |vmf| vmf.log_normalizer().double_value(&[0]))
 }
 
 /// −mean of log-likelihoods (f64), +∞ when some are not finite.
@@ -161,7 +168,7 @@ pub fn select_mixture(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quadrature::{log_integral, sphere2};
+    use mvl_manifold::integration::Grid;
 
     /// Both baselines integrate to one (quadrature on 240 × 480 nodes, exact to ~1e-9 for
     /// κ ≤ 5000 by the 3√κ rule).
@@ -170,9 +177,9 @@ mod tests {
         tch::manual_seed(2);
         let pts = Tensor::randn([30, 3], (Kind::Double, tch::Device::Cpu));
         let pts = &pts / pts.norm_scalaropt_dim(2, [1], true);
-        let grid = sphere2(240, 480);
+        let grid = Grid::sphere2(240, 480);
         for kappa in [0.0, 2.0, 300.0, 5000.0] {
-            let z = log_integral(&VmfKde::new(&pts, kappa).log_prob(&grid.points), &grid);
+            let z = grid.log_integral(&VmfKde::new(&pts, kappa).log_prob(&grid.points));
             assert!(z.abs() < 1e-8, "KDE κ = {kappa}: log ∫ p = {z}");
         }
         let search = MixtureSearch {
@@ -183,6 +190,6 @@ mod tests {
         let (mix, cands) = select_mixture(&pts, &pts, &search, 1).expect("fit");
         assert_eq!(cands.len(), 1);
         assert!(mix.components().concentration().max().double_value(&[]) <= 50.0);
-        assert!(log_integral(&mix.log_prob(&grid.points), &grid).abs() < 1e-8);
+        assert!(grid.log_integral(&mix.log_prob(&grid.points)).abs() < 1e-8);
     }
 }
