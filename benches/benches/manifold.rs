@@ -1,7 +1,8 @@
-//! von Mises–Fisher sampling throughput of `VonMisesFisher::sample_n` on the CPU, f64 (the
-//! fused host kernel), 100 000 samples per iteration, for the (d, κ) points at which SciPy 1.x
-//! `vonmises_fisher.rvs` was timed on this machine (single-threaded NumPy): (3, 1) 4.6M/s,
-//! (3, 50) 5.2M/s, (9, 50) 1.4M/s, (33, 50) 0.48M/s, (129, 500) 84k/s, (1001, 5000) 1.9k/s.
+//! von Mises–Fisher sampling throughput of `VonMisesFisher`'s `TensorDistribution::sample` on
+//! the CPU, f64 (the fused host kernel), 100 000 samples per iteration, for the (d, κ) points
+//! at which SciPy 1.x `vonmises_fisher.rvs` was timed on this machine (single-threaded
+//! NumPy): (3, 1) 4.6M/s, (3, 50) 5.2M/s, (9, 50) 1.4M/s, (33, 50) 0.48M/s, (129, 500)
+//! 84k/s, (1001, 5000) 1.9k/s.
 //!
 //! Threads: `MVL_BENCH_THREADS` (default 1, the fair comparison with SciPy; the sampler splits
 //! rows over libtorch's `get_num_threads` threads). For d ≥ 129 a large share of the time is the
@@ -11,7 +12,7 @@
 //! `cargo bench -p mvl-benches --bench manifold -- --warm-up-time 1 --measurement-time 3`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mvl_manifold::VonMisesFisher;
+use mvl_manifold::{TensorDistribution, VonMisesFisher};
 use tch::Tensor;
 
 const SAMPLES: i64 = 100_000;
@@ -36,7 +37,7 @@ fn vmf_sampling(c: &mut Criterion) {
         let vmf =
             VonMisesFisher::new(&loc, &Tensor::from_slice(&[kappa])).expect("valid parameters");
         let id = BenchmarkId::from_parameter(format!("d={d},kappa={kappa}"));
-        group.bench_function(id, |b| b.iter(|| vmf.sample_n(SAMPLES)));
+        group.bench_function(id, |b| b.iter(|| vmf.sample(SAMPLES)));
     }
     group.finish();
 }

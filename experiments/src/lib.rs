@@ -10,11 +10,9 @@ pub mod cli;
 pub mod earth;
 pub mod estimators;
 pub mod figure1;
-pub mod metrics;
 pub mod nets;
 pub mod output;
 pub mod plot;
-pub mod quadrature;
 pub mod stats;
 pub mod targets;
 

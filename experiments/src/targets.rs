@@ -1,27 +1,12 @@
 //! The target densities of the synthetic density-estimation experiments (paper Figure 2 and
-//! Appendix E.1.3; the hyperbolic one is ours).
+//! Appendix E.1.3; the hyperbolic one is ours): fixtures built from the manifold crate's
+//! distributions, which sample and evaluate them through
+//! [`mvl_manifold::TensorDistribution`].
 
 use anyhow::Result;
 use mvl_manifold::metric::row_norm_sq;
-use mvl_manifold::{Manifold, PoincareBall, VmfMixture};
-use tch::{Device, Kind, Tensor};
-
-/// A density with exact samples and an exact log-density (w.r.t. the Riemannian volume).
-pub trait Target {
-    /// `n` samples, `[n, ambient]`, of the given kind on the given device.
-    fn sample(&self, n: i64, kind: Kind, device: Device) -> Tensor;
-    /// The log-density of `[b, ambient]` points (f64 in, f64 out).
-    fn log_prob(&self, y: &Tensor) -> Tensor;
-}
-
-impl Target for VmfMixture {
-    fn sample(&self, n: i64, kind: Kind, device: Device) -> Tensor {
-        VmfMixture::sample(self, n).to_kind(kind).to_device(device)
-    }
-    fn log_prob(&self, y: &Tensor) -> Tensor {
-        VmfMixture::log_prob(self, y)
-    }
-}
+use mvl_manifold::{VmfMixture, WrappedNormalMixture};
+use tch::Tensor;
 
 fn f64s(v: &[f64], shape: &[i64]) -> Tensor {
     Tensor::from_slice(v).view(shape)
@@ -64,81 +49,31 @@ pub fn sphere_mixture() -> Result<VmfMixture> {
     )?)
 }
 
-/// A mixture of isotropic wrapped normals on the Poincaré disk (ours: no peer can learn
-/// densities there with Riemannian MVL). Component k: x = μₖ ⊕ exp₀(u/2), u ~ N(0, σₖ²I),
-/// so the geodesic distance to μₖ is ρ = |u| and, since left Möbius translations are
-/// isometries, the density w.r.t. the hyperbolic area is
-/// N₂(u; 0, σₖ²I)·ρ/sinh ρ (the Jacobian of the exponential map in curvature −1).
-#[derive(Debug)]
-pub struct WrappedNormalMixture {
-    ball: PoincareBall,
-    centres: Vec<[f64; 2]>,
-    sigmas: Vec<f64>,
-    weights: Vec<f64>,
-}
-
-impl WrappedNormalMixture {
-    /// Our H^2 target: three components at Euclidean radius ≤ 0.6 of the disk.
-    pub fn ours() -> Result<Self> {
-        Ok(Self {
-            ball: PoincareBall::new(2)?,
-            centres: vec![[0.5, 0.1], [-0.35, 0.45], [-0.2, -0.55]],
-            sigmas: vec![0.45, 0.35, 0.6],
-            weights: vec![0.5, 0.3, 0.2],
-        })
-    }
-
-    fn component_log_prob(&self, k: usize, y: &Tensor) -> Tensor {
-        let mu = Tensor::from_slice(&self.centres[k])
-            .to_kind(y.kind())
-            .to_device(y.device())
-            .unsqueeze(0);
-        let rho = self.ball.dist(&mu.expand_as(y), y).clamp_min(1e-12);
-        let s2 = self.sigmas[k].powi(2);
-        -rho.square() / (2.0 * s2) - (2.0 * std::f64::consts::PI * s2).ln() + rho.log()
-            - rho.sinh().log()
-    }
-}
-
-impl Target for WrappedNormalMixture {
-    fn sample(&self, n: i64, kind: Kind, device: Device) -> Tensor {
-        let opts = (Kind::Double, Device::Cpu);
-        let probs = Tensor::from_slice(&self.weights);
-        let comp = probs.multinomial(n, true);
-        let centres = Tensor::from_slice(&self.centres.concat())
-            .view([-1, 2])
-            .index_select(0, &comp);
-        let sigmas = Tensor::from_slice(&self.sigmas)
-            .index_select(0, &comp)
-            .unsqueeze(-1);
-        let u = Tensor::randn([n, 2], opts) * sigmas;
-        let rho = row_norm_sq(&u).sqrt().unsqueeze(-1).clamp_min(1e-300);
-        let at_origin = &u * ((&rho / 2.0).tanh() / &rho);
-        let x = self.ball.mobius_add(&centres, &at_origin);
-        self.ball.project(&x).to_kind(kind).to_device(device)
-    }
-
-    fn log_prob(&self, y: &Tensor) -> Tensor {
-        let parts: Vec<Tensor> = (0..self.weights.len())
-            .map(|k| self.component_log_prob(k, y) + self.weights[k].ln())
-            .collect();
-        Tensor::stack(&parts, 1).logsumexp([1], false)
-    }
+/// Our H^2 target (no peer can learn densities there with Riemannian MVL): three wrapped
+/// normal components at Euclidean radius ≤ 0.6 of the Poincaré disk.
+pub fn disk_mixture() -> Result<WrappedNormalMixture> {
+    Ok(WrappedNormalMixture::new(
+        &f64s(&[0.5, 0.1, -0.35, 0.45, -0.2, -0.55], &[3, 2]),
+        &f64s(&[0.45, 0.35, 0.6], &[3]),
+        &f64s(&[0.5, 0.3, 0.2], &[3]),
+    )?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quadrature::{circle, hyperbolic_disk, log_integral, sphere2};
+    use mvl_manifold::TensorDistribution;
+    use mvl_manifold::integration::Grid;
 
+    /// The fixtures are normalised on their manifolds and the S^1 density takes the
+    /// reference values of paper-spec §3.2.
     #[test]
     fn targets_are_normalised_and_match_the_spec() {
         let s1 = circle_mixture().expect("valid");
-        let g = circle(4000);
-        assert!(log_integral(&Target::log_prob(&s1, &g.points), &g).abs() < 1e-10);
-        // Reference values of the true S^1 density (paper-spec §3.2).
+        let g = Grid::circle(4000);
+        assert!(g.log_integral(&s1.log_prob(&g.points)).abs() < 1e-10);
         let at = |t: f64| {
-            Target::log_prob(&s1, &Tensor::from_slice(&[t.cos(), t.sin()]).view([1, 2]))
+            s1.log_prob(&Tensor::from_slice(&[t.cos(), t.sin()]).view([1, 2]))
                 .exp()
                 .double_value(&[0])
         };
@@ -146,30 +81,10 @@ mod tests {
         assert!((at(0.0) - 0.130480).abs() < 1e-6);
         assert!((at(std::f64::consts::PI) - 0.050045).abs() < 1e-6);
         let s2 = sphere_mixture().expect("valid");
-        let g = sphere2(60, 120);
-        assert!(log_integral(&Target::log_prob(&s2, &g.points), &g).abs() < 1e-8);
-        let h2 = WrappedNormalMixture::ours().expect("valid");
-        let g = hyperbolic_disk(300, 256, 9.0);
-        assert!(log_integral(&h2.log_prob(&g.points), &g).abs() < 1e-6);
-    }
-
-    /// Samples against the density: the mean of a test function under 2·10⁵ samples equals its
-    /// quadrature integral within 4 standard errors.
-    #[test]
-    fn hyperbolic_samples_follow_the_density() {
-        tch::manual_seed(3);
-        let h2 = WrappedNormalMixture::ours().expect("valid");
-        let y = h2.sample(200_000, Kind::Double, Device::Cpu);
-        let f = |y: &Tensor| y.select(1, 0) + y.select(1, 1).square();
-        let v = f(&y);
-        let (mean, se) = (
-            v.mean(Kind::Double).double_value(&[]),
-            v.std(true).double_value(&[]) / 200_000f64.sqrt(),
-        );
-        let g = hyperbolic_disk(300, 256, 9.0);
-        let want = (f(&g.points) * h2.log_prob(&g.points).exp() * &g.weights)
-            .sum(Kind::Double)
-            .double_value(&[]);
-        assert!((mean - want).abs() < 4.0 * se, "{mean} vs {want} (SE {se})");
+        let g = Grid::sphere2(60, 120);
+        assert!(g.log_integral(&s2.log_prob(&g.points)).abs() < 1e-8);
+        let h2 = disk_mixture().expect("valid");
+        let g = Grid::poincare_disk(300, 256, 9.0).expect("valid radius");
+        assert!(g.log_integral(&h2.log_prob(&g.points)).abs() < 1e-6);
     }
 }

@@ -52,6 +52,16 @@ pub enum ManifoldError {
         /// What the argument must satisfy.
         reason: &'static str,
     },
+    /// A dimension for which an operation is not implemented (e.g. quadrature on S^n, n > 2).
+    #[error("{what}: implemented for dimension {supported} only, got {got}")]
+    UnsupportedDimension {
+        /// What was asked for.
+        what: &'static str,
+        /// The supported dimensions, in words (e.g. "1 or 2").
+        supported: &'static str,
+        /// The dimension given.
+        got: i64,
+    },
     /// Mixture weights that are negative, non-finite, or do not sum to a positive number.
     #[error("mixture weights must be finite, >= 0 and not all zero, got {0:?}")]
     InvalidWeights(Vec<f64>),

@@ -1,6 +1,19 @@
-//! Manifolds, charts, Riemannian metrics, Hausdorff densities and directional distributions
-//! over libtorch: the geometry layer of the MVL workspace (Wang et al., "A Wasserstein
-//! Minimum Velocity Approach to Learning Unnormalized Models", AISTATS 2020, §4).
+//! Manifolds, charts, Riemannian metrics, Hausdorff densities, directional distributions and
+//! integration on manifolds over libtorch: the geometry layer of the MVL workspace (Wang et
+//! al., "A Wasserstein Minimum Velocity Approach to Learning Unnormalized Models", AISTATS
+//! 2020, §4).
+//!
+//! # Modules
+//! - Geometry: [`manifold`] (the [`Manifold`] trait), [`sphere`], [`poincare`], [`euclidean`],
+//!   [`chart`], [`metric`]; energies in [`energy`].
+//! - Distributions, all behind one sampling API, [`TensorDistribution`] (kind, device and
+//!   shape rules there): [`VonMisesFisher`] (with [`von_mises_fisher`]'s fitting and
+//!   reparameterised sampling), [`VmfMixture`] ([`mixture`], EM), [`HypersphericalUniform`]
+//!   ([`uniform`]) and [`WrappedNormalMixture`] on the Poincaré disk; the scalar
+//!   `rand_distr` sampler [`VonMisesFisherRng`] ([`vmf_rand`]); Bessel functions in
+//!   [`bessel`].
+//! - [`integration`]: the Gauss-Legendre rule, quadrature grids on S¹, S², the Poincaré disk
+//!   and latitude-longitude maps, normalising energies (log Z, NLL) and comparing densities.
 //!
 //! A density on a manifold, given as an energy E of points in the ambient space, becomes a
 //! chart (Lebesgue) density through [`ChartEnergy`]: E_chart = E∘embed − ½ log det G.
@@ -24,9 +37,11 @@
 
 pub mod bessel;
 pub mod chart;
+mod distribution;
 pub mod energy;
 pub mod error;
 pub mod euclidean;
+pub mod integration;
 pub mod manifold;
 pub mod metric;
 pub mod mixture;
@@ -37,8 +52,10 @@ pub mod testing;
 pub mod uniform;
 pub mod vmf_rand;
 pub mod von_mises_fisher;
+mod wrapped_normal;
 
 pub use chart::{Chart, ChartEnergy};
+pub use distribution::TensorDistribution;
 pub use energy::{Energy, FnEnergy, GaussianEnergy, InnerProductEnergy, ModuleEnergy};
 pub use error::{ManifoldError, Result};
 pub use euclidean::{Euclidean, IdentityChart};
@@ -50,3 +67,4 @@ pub use sphere::{Sphere, StereographicChart};
 pub use uniform::{HypersphericalUniform, log_sphere_area};
 pub use vmf_rand::VonMisesFisherRng;
 pub use von_mises_fisher::VonMisesFisher;
+pub use wrapped_normal::WrappedNormalMixture;

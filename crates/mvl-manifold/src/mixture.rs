@@ -2,10 +2,11 @@
 
 mod em;
 
+use crate::distribution::{TensorDistribution, to_options};
 use crate::energy::Energy;
 use crate::error::{ManifoldError, Result};
 use crate::von_mises_fisher::{VonMisesFisher, host_values};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// The largest concentration the EM fit assigns (a component on one point would otherwise
 /// collapse to κ = ∞).
@@ -17,7 +18,7 @@ pub const EM_KAPPA_MAX: f64 = 1e6;
 /// `locs` `[K, m]`, `kappas` and `weights` `[K]`; points `[N, m]`; `log_prob` `[N]`.
 ///
 /// ```
-/// use mvl_manifold::VmfMixture;
+/// use mvl_manifold::{TensorDistribution, VmfMixture};
 /// use tch::Tensor;
 /// let locs = Tensor::from_slice(&[1.0f64, 0.0, 0.0, -1.0, 0.0, 0.0]).view([2, 3]);
 /// let kappas = Tensor::from_slice(&[5.0f64, 20.0]);
@@ -37,6 +38,29 @@ pub struct VmfMixture {
     log_weights: Tensor,
 }
 
+/// The weights as host values and their total, after checking that `weights` is `[k]` with
+/// finite entries ≥ 0 summing to a positive number (`ShapeMismatch` naming `what`, else
+/// `InvalidWeights`).
+pub(crate) fn check_weights(
+    what: &'static str,
+    weights: &Tensor,
+    k: i64,
+) -> Result<(Vec<f64>, f64)> {
+    if weights.size() != [k] {
+        return Err(ManifoldError::ShapeMismatch {
+            what,
+            expected: format!("[{k}]"),
+            got: weights.size(),
+        });
+    }
+    let w = host_values(weights);
+    let total: f64 = w.iter().sum();
+    if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || !(total > 0.0 && total.is_finite()) {
+        return Err(ManifoldError::InvalidWeights(w));
+    }
+    Ok((w, total))
+}
+
 impl VmfMixture {
     /// The mixture of vMF(locs\[k\], kappas\[k\]) with weights proportional to `weights` (cast to
     /// the kind and device of `locs`).
@@ -46,19 +70,7 @@ impl VmfMixture {
     /// all are zero.
     pub fn new(locs: &Tensor, kappas: &Tensor, weights: &Tensor) -> Result<Self> {
         let components = VonMisesFisher::new(locs, kappas)?;
-        let k = components.batch_size();
-        if weights.size() != [k] {
-            return Err(ManifoldError::ShapeMismatch {
-                what: "VmfMixture weights",
-                expected: format!("[{k}]"),
-                got: weights.size(),
-            });
-        }
-        let w = host_values(weights);
-        let total: f64 = w.iter().sum();
-        if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || !(total > 0.0 && total.is_finite()) {
-            return Err(ManifoldError::InvalidWeights(w));
-        }
+        let (_, total) = check_weights("VmfMixture weights", weights, components.batch_size())?;
         let kind = components.loc().kind();
         let log_weights =
             (weights.to_kind(kind).to_device(components.loc().device()) / total).log();
@@ -114,22 +126,29 @@ impl VmfMixture {
     pub fn responsibilities(&self, x: &Tensor) -> Tensor {
         self.component_log_probs(x).softmax(1, x.kind())
     }
+}
 
-    /// ln Σ_k w_k vMF_k(x) (log-sum-exp over components), `[N]`.
-    pub fn log_prob(&self, x: &Tensor) -> Tensor {
-        self.component_log_probs(x).logsumexp([1], false)
+/// Samples `[n, m]`: component indices from the weights (libtorch's multinomial), then one
+/// draw from each chosen component. `log_prob(x)` = ln Σ_k w_k vMF_k(x) (log-sum-exp over
+/// components), `[N, m]` → `[N]`.
+impl TensorDistribution for VmfMixture {
+    fn options(&self) -> (Kind, Device) {
+        self.components.options()
     }
 
-    /// `n` samples, `[n, m]`: component indices from the weights (libtorch's multinomial), then
-    /// one draw from each chosen component.
-    pub fn sample(&self, n: i64) -> Tensor {
+    fn sample(&self, n: i64) -> Tensor {
         let idx = self.weights().to_kind(Kind::Double).multinomial(n, true);
         let c = &self.components;
         let picked = VonMisesFisher::from_unit(
             c.loc().index_select(0, &idx),
             c.concentration().index_select(0, &idx),
         );
-        picked.sample()
+        picked.sample(1).squeeze_dim(0)
+    }
+
+    fn log_prob(&self, x: &Tensor) -> Tensor {
+        let x = to_options(x, self.options());
+        self.component_log_probs(&x).logsumexp([1], false)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The uniform distribution on the sphere S^n ⊂ R^{n+1}.
 
 use crate::bessel::ln_gamma;
+use crate::distribution::TensorDistribution;
 use crate::error::Result;
 use crate::manifold::check_dim;
 use crate::metric::row_norm_sq;
@@ -19,17 +20,17 @@ pub fn log_sphere_area(n: i64) -> f64 {
 /// The uniform (normalised Hausdorff) distribution on S^n ⊂ R^{n+1}, n ≥ 1.
 ///
 /// Samples are normalised standard normal vectors (Muller 1959); the density with respect to
-/// the surface measure is 1/|S^n| (paper-spec §7.2).
+/// the surface measure is 1/|S^n| (paper-spec §7.2). Samples and log-densities are f64 on the
+/// CPU unless [`Self::with_options`] chooses otherwise ([`TensorDistribution`]).
 ///
 /// # Shapes
 /// Samples `[b, n+1]`; `log_prob` maps `[..., n+1]` to `[...]`.
 ///
 /// ```
-/// use mvl_manifold::HypersphericalUniform;
-/// use tch::{Device, Kind};
+/// use mvl_manifold::{HypersphericalUniform, TensorDistribution};
 /// let u = HypersphericalUniform::new(2)?;          // S² ⊂ R³
 /// assert!((u.entropy() - (4.0 * std::f64::consts::PI).ln()).abs() < 1e-14);
-/// let x = u.sample_with(5, (Kind::Double, Device::Cpu));
+/// let x = u.sample(5);
 /// assert_eq!(x.size(), vec![5, 3]);
 /// let lp = u.log_prob(&x);
 /// assert!((lp.double_value(&[0]) + u.entropy()).abs() < 1e-14);
@@ -38,13 +39,24 @@ pub fn log_sphere_area(n: i64) -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HypersphericalUniform {
     n: i64,
+    options: (Kind, Device),
 }
 
 impl HypersphericalUniform {
-    /// The uniform distribution on S^n (intrinsic dimension n ≥ 1, ambient n + 1).
+    /// The uniform distribution on S^n (intrinsic dimension n ≥ 1, ambient n + 1), f64 on
+    /// the CPU.
     pub fn new(n: i64) -> Result<Self> {
         check_dim("HypersphericalUniform", n, 1)?;
-        Ok(Self { n })
+        Ok(Self {
+            n,
+            options: (Kind::Double, Device::Cpu),
+        })
+    }
+
+    /// The same distribution with samples and log-densities in `options`, whose kind must be
+    /// a floating one (libtorch's `randn` panics on integer kinds).
+    pub fn with_options(self, options: (Kind, Device)) -> Self {
+        Self { options, ..self }
     }
 
     /// The intrinsic dimension n.
@@ -57,30 +69,29 @@ impl HypersphericalUniform {
         self.n + 1
     }
 
-    /// `b` samples as f32 on the CPU (torch's default kind); see [`Self::sample_with`].
-    pub fn sample(&self, b: i64) -> Tensor {
-        self.sample_with(b, (Kind::Float, Device::Cpu))
+    /// The entropy ln|S^n| (the largest of any distribution on S^n).
+    pub fn entropy(&self) -> f64 {
+        log_sphere_area(self.n)
+    }
+}
+
+/// Samples from libtorch's generator; `log_prob` is −ln|S^n| for every point.
+impl TensorDistribution for HypersphericalUniform {
+    fn options(&self) -> (Kind, Device) {
+        self.options
     }
 
-    /// `b` samples of the given kind on the given device, `[b, n+1]`, from libtorch's generator.
-    pub fn sample_with(&self, b: i64, options: (Kind, Device)) -> Tensor {
-        let g = Tensor::randn([b, self.n + 1], options);
+    fn sample(&self, b: i64) -> Tensor {
+        let g = Tensor::randn([b, self.n + 1], self.options);
         // A standard normal vector is zero with probability 0; clamp only guards the division.
         let norm = row_norm_sq(&g).sqrt().clamp_min(f64::MIN_POSITIVE);
         g / norm.unsqueeze(-1)
     }
 
-    /// −ln|S^n| for every point, in the kind and on the device of `x` (`[..., n+1]` → `[...]`).
-    /// Points are not checked to lie on the sphere.
-    pub fn log_prob(&self, x: &Tensor) -> Tensor {
+    fn log_prob(&self, x: &Tensor) -> Tensor {
         let size = x.size();
         let batch = &size[..size.len().saturating_sub(1)];
-        Tensor::full(batch, -self.entropy(), (x.kind(), x.device()))
-    }
-
-    /// The entropy ln|S^n| (the largest of any distribution on S^n).
-    pub fn entropy(&self) -> f64 {
-        log_sphere_area(self.n)
+        Tensor::full(batch, -self.entropy(), self.options)
     }
 }
 
@@ -127,14 +138,13 @@ mod tests {
     fn samples_are_unit_and_centred() {
         let _seed = crate::testing::seeded(3);
         let u = HypersphericalUniform::new(4).expect("valid");
-        let x = u.sample_with(20_000, (Kind::Double, Device::Cpu));
+        let x = u.sample(20_000);
         assert!(max_abs(&(row_norm_sq(&x) - 1.0)) < 1e-14);
         // Each coordinate has mean 0 and variance 1/(n+1) = 0.2: the mean of 20 000 draws has
         // standard error sqrt(0.2/20000) = 0.0032; 5 s.e. = 0.016 (false alarm < 1e-5 per
         // coordinate).
         let mean = x.mean_dim(0, false, Kind::Double);
         assert!(max_abs(&mean) < 0.016);
-        assert_eq!(u.sample(3).kind(), Kind::Float);
         assert_eq!(u.log_prob(&x.view([100, 200, 5])).size(), vec![100, 200]);
     }
 }

@@ -1,5 +1,5 @@
 //! The plain-Rust sampler (`VonMisesFisherRng`, rand_distr) against the tensor sampler's
-//! tensor-operation path (`rsample_n`, the path used on CUDA): two independent implementations.
+//! tensor-operation path (`rsample`, the path used on CUDA): two independent implementations.
 
 mod common;
 
@@ -29,7 +29,7 @@ fn plain_and_tensor_samplers_agree() {
         let mut t_plain: Vec<f64> = draws.iter().map(|x| x.dot(plain.mu())).collect();
         let loc = Tensor::from_slice(&mu).view([1, m as i64]);
         let d = VonMisesFisher::new(&loc, &Tensor::from_slice(&[kappa])).expect("valid");
-        let x = d.rsample_n(n as i64).view([n as i64, m as i64]);
+        let x = d.rsample(n as i64).view([n as i64, m as i64]);
         let mut t_tensor = values(&(&x * d.loc()).sum_dim_intlist(1, false, Kind::Double));
         let stat = ks_two_sample(&mut t_plain, &mut t_tensor);
         assert!(

@@ -1,12 +1,12 @@
 //! Statistical tests of the von Mises–Fisher samplers (fixed seeds; sample sizes, false-alarm
-//! rates and power are stated per test). Both samplers are exercised: `sample_n` (the fused
-//! CPU kernel) and `rsample_n` (tensor operations — the path used on CUDA).
+//! rates and power are stated per test). Both samplers are exercised: `sample` (the fused
+//! CPU kernel) and `rsample` (tensor operations — the path used on CUDA).
 
 mod common;
 
 use common::{KS_CRIT_1E4, ks_one_sample, marginal_cdf, mean_se, values, var_se};
-use mvl_manifold::VonMisesFisher;
 use mvl_manifold::bessel::{mean_resultant_length, mean_resultant_length_derivative};
+use mvl_manifold::{TensorDistribution, VonMisesFisher};
 use tch::{Device, Kind, Tensor};
 
 const CPU64: (Kind, Device) = (Kind::Double, Device::Cpu);
@@ -20,9 +20,9 @@ fn random_vmf(m: i64, kappa: f64) -> VonMisesFisher {
 /// Sorted t = μᵀx for `n` draws, by the host kernel (`tensor_path` false) or tensor operations.
 fn marginal(d: &VonMisesFisher, n: i64, tensor_path: bool) -> Vec<f64> {
     let x = if tensor_path {
-        d.rsample_n(n)
+        d.rsample(n)
     } else {
-        d.sample_n(n)
+        d.sample(n)
     };
     let mut t = values(&(x.view([n, d.dim()]) * d.loc()).sum_dim_intlist(1, false, Kind::Double));
     t.sort_by(f64::total_cmp);
@@ -109,7 +109,8 @@ fn kappa_gradients(m: i64, kappa: f64, n: i64) -> Vec<f64> {
     let mu = Tensor::randn([1, m], CPU64);
     let k = Tensor::full([n], kappa, CPU64).set_requires_grad(true);
     let d = VonMisesFisher::new(&mu.expand([n, m], false), &k).expect("valid");
-    let t = (d.rsample() * d.loc().detach()).sum_dim_intlist(1, false, Kind::Double);
+    let t =
+        (d.rsample(1).squeeze_dim(0) * d.loc().detach()).sum_dim_intlist(1, false, Kind::Double);
     t.sum(Kind::Double).backward();
     values(&k.grad())
 }
@@ -161,7 +162,9 @@ fn loc_gradient_is_unbiased() {
             .set_requires_grad(true);
         let d = VonMisesFisher::new(&leaf, &Tensor::full([n], kappa, CPU64)).expect("valid");
         let a = Tensor::randn([m], CPU64);
-        (d.rsample() * &a).sum(Kind::Double).backward();
+        (d.rsample(1).squeeze_dim(0) * &a)
+            .sum(Kind::Double)
+            .backward();
         let grads = leaf.grad();
         let mu = &raw / raw.norm();
         let proj = &a - mu.squeeze_dim(0) * (mu.squeeze_dim(0) * &a).sum(Kind::Double);

@@ -11,6 +11,7 @@
 
 use anyhow::Result;
 use clap::Parser;
+use mvl_experiments::cli::CommonArgs;
 use mvl_experiments::earth::baselines::MixtureSearch;
 use mvl_experiments::earth::data::to_lat_lon;
 use mvl_experiments::earth::fit::FitConfig;
@@ -22,7 +23,6 @@ use mvl_experiments::earth::report::{Row, Summary, plot_map};
 use mvl_experiments::earth::settings::tuned;
 use mvl_experiments::earth::split::Split;
 use mvl_experiments::earth::{Dataset, data_dir};
-use mvl_experiments::cli::CommonArgs;
 use mvl_experiments::output::{results_dir, write_json};
 use mvl_experiments::seed;
 use serde::Serialize;
@@ -188,8 +188,8 @@ fn mixture_search(args: &Args) -> MixtureSearch {
 fn main() -> Result<()> {
     let args = Args::parse();
     anyhow::ensure!(
-        args.checkpoint_every > 0 && args.eval_every != Some(0),
-        "--eval-every and --checkpoint-every must be > 0"
+        args.checkpoint_every > 0 && args.eval_every != Some(0) && args.val_n_theta > 0,
+        "--eval-every, --checkpoint-every and --val-n-theta must be > 0"
     );
     for (flag, sigma) in [("--smooth", args.smooth), ("--fr-smooth", args.fr_smooth)] {
         anyhow::ensure!(

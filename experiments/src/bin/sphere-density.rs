@@ -7,13 +7,12 @@
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use mvl_experiments::metrics::{DensityComparison, compare};
 use mvl_experiments::output::{progress, results_dir, write_csv, write_json};
 use mvl_experiments::plot::{Axes, MapPanel, Series, heat_map, line_plot};
-use mvl_experiments::quadrature::{Grid, circle, hyperbolic_disk, log_integral, sphere2};
-use mvl_experiments::targets::{Target, WrappedNormalMixture, circle_mixture, sphere_mixture};
+use mvl_experiments::targets::{circle_mixture, disk_mixture, sphere_mixture};
 use mvl_experiments::{device, nets};
-use mvl_manifold::{Energy, Manifold, PoincareBall, Sphere};
+use mvl_manifold::integration::{DensityComparison, Grid, compare, energies};
+use mvl_manifold::{Energy, Manifold, PoincareBall, Sphere, TensorDistribution};
 use mvl_objectives::{MinimumVelocity, Objective};
 use mvl_train::{OptimizerConfig, TrainConfig, train};
 use serde::Serialize;
@@ -89,7 +88,7 @@ fn main() -> Result<()> {
                 name,
                 Sphere::new(1)?,
                 &circle_mixture()?,
-                circle(5000),
+                Grid::circle(5000),
             )?,
             "S2" => run(
                 &args,
@@ -98,7 +97,7 @@ fn main() -> Result<()> {
                 name,
                 Sphere::new(2)?,
                 &sphere_mixture()?,
-                sphere2(100, 200),
+                Grid::sphere2(100, 200),
             )?,
             "H2" => run(
                 &args,
@@ -106,8 +105,8 @@ fn main() -> Result<()> {
                 &dir,
                 name,
                 PoincareBall::new(2)?,
-                &WrappedNormalMixture::ours()?,
-                hyperbolic_disk(200, 128, H2_RADIUS),
+                &disk_mixture()?,
+                Grid::poincare_disk(200, 128, H2_RADIUS)?,
             )?,
             other => bail!("unknown manifold {other:?}: use S1, S2 or H2"),
         };
@@ -136,7 +135,7 @@ fn run<M: Manifold + Clone>(
     dir: &Path,
     name: &str,
     manifold: M,
-    target: &dyn Target,
+    target: &dyn TensorDistribution,
     grid: Grid,
 ) -> Result<RunSummary> {
     let kind = if args.f64 { Kind::Double } else { Kind::Float };
@@ -173,7 +172,7 @@ fn run<M: Manifold + Clone>(
         extra: serde_json::json!({ "batch": batch, "kind": format!("{kind:?}"), "net": "100-100 tanh", "eps": args.eps, "h2_features": "log0" }),
     };
     let objective = MinimumVelocity::riemannian(manifold, args.eps)?;
-    let mut step = |_| objective.loss(&energy, &target.sample(batch, kind, dev));
+    let mut step = |_| objective.loss(&energy, &target.sample(batch).to_kind(kind).to_device(dev));
     let mut bar = progress(iterations as u64, name);
     let checkpoint = dir.join(format!("checkpoint-{name}"));
     let log = train(
@@ -187,7 +186,7 @@ fn run<M: Manifold + Clone>(
     let log_q = learned_log_density(&energy, &grid.points, kind, dev);
     let log_p = target.log_prob(&grid.points);
     // Compare on the grid's region (the whole manifold for S^n): normalise both there.
-    let log_p = &log_p - log_integral(&log_p, &grid);
+    let log_p = &log_p - grid.log_integral(&log_p);
     let metrics = compare(&log_p, &log_q, &grid);
     plot(dir, name, &grid, &log_p, &log_q, &energy, kind, dev)?;
     let curve: Vec<Vec<f64>> = log
@@ -213,18 +212,13 @@ fn run<M: Manifold + Clone>(
     })
 }
 
+/// Rows per chunk of the learned energy's evaluation (kept from the published runs: the chunk
+/// size can change the last bits of f32 results on CUDA).
+const CHUNK_ROWS: i64 = 20_000;
+
 /// −E at f64 points, evaluated in the training dtype, returned in f64 on the CPU.
 fn learned_log_density(energy: &dyn Energy, points: &Tensor, kind: Kind, dev: Device) -> Tensor {
-    let parts: Vec<Tensor> = points
-        .split(20_000, 0)
-        .iter()
-        .map(|p| {
-            tch::no_grad(|| energy.energy(&p.to_kind(kind).to_device(dev)))
-                .to_kind(Kind::Double)
-                .to_device(Device::Cpu)
-        })
-        .collect();
-    -Tensor::cat(&parts, 0)
+    -energies(energy, points, (kind, dev), CHUNK_ROWS)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -248,7 +242,7 @@ fn plot(
                 );
                 t.into_iter().zip(v).collect()
             };
-            let log_qn = log_q - log_integral(log_q, grid);
+            let log_qn = log_q - grid.log_integral(log_q);
             let series = vec![
                 Series {
                     name: "true density".into(),
@@ -271,14 +265,14 @@ fn plot(
             line_plot(&dir.join("S1-density.png"), &axes, &series)
         }
         "S2" => {
-            let (lat, lon) = (90, 180);
-            let pts = lon_lat_points(lat, lon);
+            let lon: i64 = 180;
+            let pts = Grid::lon_lat(90, lon as usize).points;
             let centred = |v: Tensor| -> Vec<Vec<f64>> { rows(&(&v - v.mean(Kind::Double)), lon) };
             let mixture = sphere_mixture()?;
             let panels = vec![
                 MapPanel::lon_lat(
                     "true energy (centred)",
-                    centred(-Target::log_prob(&mixture, &pts)),
+                    centred(-mixture.log_prob(&pts)),
                     vec![],
                 ),
                 MapPanel::lon_lat(
@@ -292,7 +286,7 @@ fn plot(
         _ => {
             let k = 200;
             let (pts, inside) = disk_points(k);
-            let h2 = WrappedNormalMixture::ours()?;
+            let h2 = disk_mixture()?;
             let masked = |v: Tensor| -> Vec<Vec<f64>> {
                 rows(
                     &(&v - v.masked_select(&inside).mean(Kind::Double))
@@ -321,18 +315,6 @@ fn plot(
         eprintln!("warning: {name} plot skipped: {e}");
     }
     Ok(())
-}
-
-/// Unit vectors on a lat × lon grid (rows from north to south, columns from −180°).
-fn lon_lat_points(lat: i64, lon: i64) -> Tensor {
-    let opts = (Kind::Double, Device::Cpu);
-    let phi = (Tensor::arange(lat, opts) + 0.5) * (180.0 / lat as f64);
-    let theta = (Tensor::arange(lon, opts) + 0.5) * (360.0 / lon as f64) - 180.0;
-    let (colat, lng) = (phi.deg2rad().unsqueeze(1), theta.deg2rad().unsqueeze(0));
-    let x = colat.sin() * lng.cos();
-    let y = colat.sin() * lng.sin();
-    let z = colat.cos().expand([lat, lon], false);
-    Tensor::stack(&[x.flatten(0, 1), y.flatten(0, 1), z.flatten(0, 1)], 1)
 }
 
 /// A k × k grid over [−1, 1]² (rows from the top) and the mask of its points inside the disk

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use mvl_manifold::VonMisesFisher;
+use mvl_manifold::{TensorDistribution, VonMisesFisher};
 use ndarray::Array2;
 use std::path::PathBuf;
 use tch::{Kind, Tensor};
@@ -67,7 +67,7 @@ fn main() -> Result<()> {
     let vmf = VonMisesFisher::new(&loc, &kappa)
         .with_context(|| format!("invalid parameters --kappa {} --mu {mu:?}", args.kappa))?;
     let x = vmf
-        .sample_n(args.n)
+        .sample(args.n)
         .view([args.n, args.dim])
         .to_kind(Kind::Double)
         .to_device(tch::Device::Cpu);

@@ -3,7 +3,7 @@
 //! components and a concentration cap chosen on validation. Both have exact normalisers.
 
 use anyhow::Result;
-use mvl_manifold::VmfMixture;
+use mvl_manifold::{TensorDistribution, VmfMixture};
 use serde::Serialize;
 use tch::{Kind, Tensor};
 
@@ -151,7 +151,7 @@ pub fn select_mixture(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quadrature::{log_integral, sphere2};
+    use mvl_manifold::integration::Grid;
 
     /// Both baselines integrate to one (quadrature on 240 × 480 nodes, exact to ~1e-9 for
     /// κ ≤ 5000 by the 3√κ rule).
@@ -160,10 +160,10 @@ mod tests {
         tch::manual_seed(2);
         let pts = Tensor::randn([30, 3], (Kind::Double, tch::Device::Cpu));
         let pts = &pts / pts.norm_scalaropt_dim(2, [1], true);
-        let grid = sphere2(240, 480);
+        let grid = Grid::sphere2(240, 480);
         for kappa in [0.0, 2.0, 300.0, 5000.0] {
             let kde = VmfKde::new(&pts, kappa).expect("valid");
-            let z = log_integral(&kde.log_prob(&grid.points), &grid);
+            let z = grid.log_integral(&kde.log_prob(&grid.points));
             assert!(z.abs() < 1e-8, "KDE κ = {kappa}: log ∫ p = {z}");
         }
         let search = MixtureSearch {
@@ -174,6 +174,6 @@ mod tests {
         let (mix, cands) = select_mixture(&pts, &pts, &search, 1).expect("fit");
         assert_eq!(cands.len(), 1);
         assert!(mix.components().concentration().max().double_value(&[]) <= 50.0);
-        assert!(log_integral(&mix.log_prob(&grid.points), &grid).abs() < 1e-8);
+        assert!(grid.log_integral(&mix.log_prob(&grid.points)).abs() < 1e-8);
     }
 }

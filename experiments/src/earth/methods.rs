@@ -5,12 +5,12 @@
 //! the test set is evaluated once, at the end.
 
 use super::baselines::{Candidate, MixtureSearch, VmfKde, mean_nll, select_mixture};
-use super::density::{LogZ, converged_log_z, energies, nll};
 use super::fit::{FitConfig, fit};
 use super::net::{FourierEnergy, NetConfig};
 use super::split::Split;
 use anyhow::Result;
-use mvl_manifold::Sphere;
+use mvl_manifold::integration::{CHUNK_ROWS, converged_log_z, energies, nll};
+use mvl_manifold::{Sphere, TensorDistribution};
 use mvl_objectives::{BatchKde, MinimumVelocity, Objective, ScoreMatching, WassersteinFisherRao};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -217,22 +217,23 @@ pub fn run_network(
         &fit_config,
         &dir,
     )?;
-    let log_z: LogZ = converged_log_z(
+    let log_z = converged_log_z(
         &energy,
-        Kind::Float,
-        dev,
+        &Sphere::new(2)?,
+        (Kind::Float, dev),
         config.fit.val_n_theta,
         config.log_z_tol,
         1600,
-    );
+    )?;
     let val_nll = nll(&energy, &to_dev(&split.val), log_z.value);
     let test_nll = nll(&energy, &to_dev(&split.test), log_z.value);
-    let map = -energies(&energy, &to_dev(map_points)) - log_z.value;
+    let map = -energies(&energy, &to_dev(map_points), (Kind::Float, dev), CHUNK_ROWS) - log_z.value;
+    let log_z_json = serde_json::json!({ "value": log_z.value, "n_theta": log_z.resolution, "change": log_z.change });
     Ok(Outcome {
         test_nll,
         val_nll,
         steps: outcome.steps_run,
-        chosen: serde_json::json!({ "best_step": outcome.best_step, "log_z": log_z, "stopped_by": outcome.stopped_by,
+        chosen: serde_json::json!({ "best_step": outcome.best_step, "log_z": log_z_json, "stopped_by": outcome.stopped_by,
             "resumed_at": outcome.resumed_at }),
         earlier_seconds: outcome.earlier_seconds,
         details: serde_json::json!({ "curve": outcome.curve, "config": config }),

@@ -6,6 +6,7 @@ use super::methods::{Method, Outcome};
 use crate::output::{write_atomic, write_json};
 use crate::plot::{MapPanel, heat_map};
 use anyhow::{Context, Result};
+use mvl_manifold::integration::Grid;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -171,23 +172,12 @@ pub fn table(rows: &[Row]) -> Vec<Cell> {
 }
 
 /// Rows and columns of the maps: 1° cells.
-const MAP: (i64, i64) = (180, 360);
+const MAP: (usize, usize) = (180, 360);
 
 /// Unit vectors at the centres of the map's cells, `[180·360, 3]` f64, rows from north to
-/// south, columns from −180° east.
+/// south, columns from −180° east ([`Grid::lon_lat`]).
 pub fn map_points() -> Tensor {
-    let opts = (Kind::Double, Device::Cpu);
-    let (rows, cols) = MAP;
-    let lat = ((Tensor::arange(rows, opts) + 0.5) * (-180.0 / rows as f64) + 90.0)
-        .deg2rad()
-        .unsqueeze(1);
-    let lon = ((Tensor::arange(cols, opts) + 0.5) * (360.0 / cols as f64) - 180.0)
-        .deg2rad()
-        .unsqueeze(0);
-    let x = lat.cos() * lon.cos();
-    let y = lat.cos() * lon.sin();
-    let z = lat.sin().expand([rows, cols], false);
-    Tensor::stack(&[x.flatten(0, 1), y.flatten(0, 1), z.flatten(0, 1)], 1)
+    Grid::lon_lat(MAP.0, MAP.1).points
 }
 
 /// Draws the log-density `log_p` on [`map_points`] (clipped 10 nats below its maximum) with
@@ -196,7 +186,7 @@ pub fn plot_map(path: &Path, title: &str, log_p: &Tensor, points: &[(f64, f64)])
     let v = log_p.to_kind(Kind::Double).to_device(Device::Cpu);
     let top = v.max().double_value(&[]);
     let flat: Vec<f64> = Vec::try_from(&v.clamp_min(top - 10.0))?;
-    let values = flat.chunks(MAP.1 as usize).map(<[f64]>::to_vec).collect();
+    let values = flat.chunks(MAP.1).map(<[f64]>::to_vec).collect();
     let every = points.len().div_ceil(3000).max(1);
     let shown = points.iter().step_by(every).copied().collect();
     let panel = MapPanel::lon_lat(&format!("{title}: log density (nats/sr)"), values, shown);

@@ -27,6 +27,7 @@
 //! e^{κȲ} ≤ e), else on [θ_y, θ_T] with y(θ_T) = y + T/κ.
 
 use crate::bessel::{bessel_ratio_complement, map_values};
+use crate::integration::gauss_legendre;
 use std::sync::OnceLock;
 use tch::{Device, Kind, Tensor};
 
@@ -39,37 +40,20 @@ const CANDIDATES: i64 = 64;
 /// Rows per chunk of the node computations.
 const CHUNK_ROWS: i64 = 2048;
 
-/// Gauss–Legendre nodes and weights on [0, 1] (Newton on P_n from Tricomi's initial guesses,
-/// Numerical Recipes 3rd ed. §4.6; DLMF §3.5(v)).
-pub(crate) fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut nodes = vec![0.0; n];
-    let mut weights = vec![0.0; n];
-    for i in 0..n {
-        let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
-        let mut dp = 1.0;
-        for _ in 0..100 {
-            let (mut p0, mut p1) = (1.0, x);
-            for k in 2..=n {
-                let k = k as f64;
-                (p0, p1) = (p1, ((2.0 * k - 1.0) * x * p1 - (k - 1.0) * p0) / k);
-            }
-            dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
-            let dx = p1 / dp;
-            x -= dx;
-            if dx.abs() < 1e-16 {
-                break;
-            }
-        }
-        nodes[i] = 0.5 * (1.0 - x);
-        weights[i] = 1.0 / ((1.0 - x * x) * dp * dp);
-    }
-    (nodes, weights)
+/// The Gauss–Legendre rule ([`crate::integration::gauss_legendre`]) moved to [0, 1]:
+/// nodes ½(1 − xᵢ) in increasing order, weights wᵢ/2.
+fn unit_rule(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (x, w) = gauss_legendre(n);
+    (
+        x.iter().map(|x| 0.5 * (1.0 - x)).collect(),
+        w.iter().map(|w| 0.5 * w).collect(),
+    )
 }
 
 /// The cached rule as `[1, NODES]` f64 tensors on `device`.
 fn rule(device: Device) -> (Tensor, Tensor) {
     static RULE: OnceLock<(Vec<f64>, Vec<f64>)> = OnceLock::new();
-    let (v, w) = RULE.get_or_init(|| gauss_legendre(NODES));
+    let (v, w) = RULE.get_or_init(|| unit_rule(NODES));
     let t = |x: &Vec<f64>| Tensor::from_slice(x).to_device(device).unsqueeze(0);
     (t(v), t(w))
 }

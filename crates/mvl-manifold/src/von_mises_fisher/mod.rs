@@ -16,6 +16,7 @@ pub use fit::solve_concentration;
 pub(crate) use sample::WoodEnvelope;
 
 use crate::bessel::{log_iv_normalized_tensor, mean_resultant_length_tensor};
+use crate::distribution::{TensorDistribution, floating_kind, to_options};
 use crate::energy::Energy;
 use crate::error::{ManifoldError, Result};
 use crate::metric::{row_dot, row_norm_sq};
@@ -26,24 +27,25 @@ use tch::{Device, Kind, Tensor};
 /// dimension; m = 2 is the circle, m = 3 the ordinary sphere).
 ///
 /// Method names follow `torch.distributions` (`sample`, `rsample`, `log_prob`, `entropy`,
-/// `mean`) and SciPy where torch has none (`fit`). κ = 0 rows are uniform. Gradients flow to
-/// `loc` and `concentration` through `log_prob`, `entropy`, `mean`, `kl_to_uniform` and
-/// [`Self::rsample`] (the κ-gradient of a sample is the unbiased implicit reparameterisation
-/// gradient, see [`Self::rsample`]).
+/// `mean`) and SciPy where torch has none (`fit`); `sample` and `log_prob` are those of
+/// [`TensorDistribution`] (kind and device rules there). κ = 0 rows are uniform. Gradients
+/// flow to `loc` and `concentration` through `log_prob`, `entropy`, `mean`, `kl_to_uniform`
+/// and [`Self::rsample`] (the κ-gradient of a sample is the unbiased implicit
+/// reparameterisation gradient, see [`Self::rsample`]).
 ///
 /// # Shapes
-/// `loc` `[b, m]`, `concentration` `[b]`; samples `[b, m]` (`sample_n`: `[n, b, m]`); per-row
-/// quantities `[b]`; `log_prob(x)` maps `[..., b, m]` (b may be 1 on either side: broadcasting)
-/// to `[..., b]`.
+/// `loc` `[b, m]`, `concentration` `[b]`; samples `[n, b, m]` (n per row); per-row quantities
+/// `[b]`; `log_prob(x)` maps `[..., b, m]` (b may be 1 on either side: broadcasting) to
+/// `[..., b]`.
 ///
 /// ```
-/// use mvl_manifold::VonMisesFisher;
+/// use mvl_manifold::{TensorDistribution, VonMisesFisher};
 /// use tch::{Kind, Tensor};
 /// let loc = Tensor::from_slice(&[0.0f64, 0.0, 2.0]).view([1, 3]); // normalised to e₃
 /// let kappa = Tensor::from_slice(&[10.0f64]);
 /// let vmf = VonMisesFisher::new(&loc, &kappa)?;
 /// tch::manual_seed(0);
-/// let x = vmf.sample_n(1000);                                   // [1000, 1, 3]
+/// let x = vmf.sample(1000);                                     // [1000, 1, 3]
 /// assert_eq!(x.size(), vec![1000, 1, 3]);
 /// // E\[μᵀx\] = A_3(10) = coth 10 − 1/10.
 /// let mean = x.select(2, 2).mean(Kind::Double).double_value(&[]);
@@ -111,11 +113,7 @@ impl VonMisesFisher {
         if let Some(k) = first_bad(&kappas, |k| !(k.is_finite() && k >= 0.0)) {
             return Err(ManifoldError::InvalidConcentration(k));
         }
-        let loc = if loc.is_floating_point() {
-            loc.shallow_clone()
-        } else {
-            loc.to_kind(Kind::Double)
-        };
+        let loc = loc.to_kind(floating_kind(loc));
         let norm = row_norm_sq(&loc.to_kind(Kind::Double)).sqrt();
         if let Some(n) = first_bad(&host_values(&norm), |n| !(n.is_finite() && n > 0.0)) {
             return Err(ManifoldError::InvalidMeanDirection(n));
@@ -177,15 +175,6 @@ impl VonMisesFisher {
         -log_iv_normalized_tensor(self.order(), &self.concentration) - log_sphere_area(self.m - 1)
     }
 
-    /// ln p(x) = κ μᵀx + ln C_m(κ) with respect to the surface measure of S^{m−1}.
-    ///
-    /// # Shapes
-    /// `x`: `[..., b, m]` (broadcast against `[b, m]`), result `[..., b]`. Points are not
-    /// checked to lie on the sphere.
-    pub fn log_prob(&self, x: &Tensor) -> Tensor {
-        row_dot(x, &self.loc) * &self.concentration + self.log_normalizer()
-    }
-
     /// The entropy H = −κ A_m(κ) − ln C_m(κ), `[b]` (paper-spec §7.1).
     pub fn entropy(&self) -> Tensor {
         -(&self.concentration * self.mean_resultant_length()) - self.log_normalizer()
@@ -196,6 +185,25 @@ impl VonMisesFisher {
     pub fn kl_to_uniform(&self) -> Tensor {
         &self.concentration * self.mean_resultant_length()
             - log_iv_normalized_tensor(self.order(), &self.concentration)
+    }
+}
+
+/// Samples `[n, b, m]` (n per distribution of the batch) in the kind and on the device of
+/// `loc`: on the CPU by the fused scalar kernel, elsewhere by tensor operations.
+/// `log_prob(x)` = κ μᵀx + ln C_m(κ) with respect to the surface measure of S^{m−1}, for `x`
+/// `[..., b, m]` (broadcast against `[b, m]`) → `[..., b]`.
+impl TensorDistribution for VonMisesFisher {
+    fn options(&self) -> (Kind, Device) {
+        (self.loc.kind(), self.loc.device())
+    }
+
+    fn sample(&self, n: i64) -> Tensor {
+        self.draw_detached(n).view([n, self.batch_size(), self.m])
+    }
+
+    fn log_prob(&self, x: &Tensor) -> Tensor {
+        let x = to_options(x, self.options());
+        row_dot(&x, &self.loc) * &self.concentration + self.log_normalizer()
     }
 }
 

@@ -171,8 +171,8 @@ impl VonMisesFisher {
     }
 
     /// `n` draws per row without gradients, `[n·b, m]`: the fused scalar kernel on the CPU,
-    /// tensor operations elsewhere.
-    fn draw_detached(&self, n: i64) -> Tensor {
+    /// tensor operations elsewhere (`TensorDistribution::sample`).
+    pub(super) fn draw_detached(&self, n: i64) -> Tensor {
         if self.loc.device() == Device::Cpu {
             self.draw_host(n)
         } else {
@@ -180,18 +180,9 @@ impl VonMisesFisher {
         }
     }
 
-    /// One sample per row, `[b, m]`, without gradients.
-    pub fn sample(&self) -> Tensor {
-        self.draw_detached(1)
-    }
-
-    /// `n` samples per row, `[n, b, m]`, without gradients.
-    pub fn sample_n(&self, n: i64) -> Tensor {
-        self.draw_detached(n).view([n, self.batch_size(), self.m])
-    }
-
-    /// One reparameterised sample per row, `[b, m]`, differentiable in `loc` (through the
-    /// reflection) and `concentration`.
+    /// `n` reparameterised samples per row, `[n, b, m]` (the shape of
+    /// [`crate::TensorDistribution::sample`]), differentiable in `loc` (through the
+    /// reflection) and `concentration`; computed by tensor operations on every device.
     ///
     /// The κ-gradient is unbiased: on S² it is the derivative of the exact inverse CDF; for
     /// other m it is the implicit reparameterisation gradient (Figurnov et al. 2018) of
@@ -199,12 +190,7 @@ impl VonMisesFisher {
     /// ∂F/∂κ = ∫_{−1}^{w}(t − A_m(κ)) f(t) dt is computed by Gauss–Legendre quadrature on the
     /// tail that does not contain the mode. Rejection-sampler pathwise gradients without the
     /// correction term (s-vae-pytorch) are biased, ~13 % low at m = 5, κ = 2.
-    pub fn rsample(&self) -> Tensor {
-        self.draw(1, true)
-    }
-
-    /// `n` reparameterised samples per row, `[n, b, m]` (see [`Self::rsample`]).
-    pub fn rsample_n(&self, n: i64) -> Tensor {
+    pub fn rsample(&self, n: i64) -> Tensor {
         self.draw(n, true).view([n, self.batch_size(), self.m])
     }
 }

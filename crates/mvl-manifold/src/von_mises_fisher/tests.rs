@@ -1,6 +1,7 @@
 use super::sample::rotate_from_pole;
 use super::*;
 use crate::bessel::{mean_resultant_length, mean_resultant_length_derivative};
+use crate::integration::Grid;
 use crate::metric::max_abs;
 use crate::testing::check_energy;
 use std::f64::consts::PI;
@@ -92,6 +93,47 @@ fn closed_forms_on_the_two_sphere() {
     assert_eq!(u.kl_to_uniform().double_value(&[0]), 0.0);
 }
 
+/// ln C against closed forms into the thousands, where exp(κ) overflows: on S²
+/// ln C = ln κ − ln 2π − κ − ln(1 − e^{−2κ}) (Mardia & Jupp 2000, eq. 9.3.5, rearranged); on
+/// S¹ ln C = −ln 2π − ln I₀(κ) with I₀ from its power series (DLMF 10.25.2) up to κ = 50 and
+/// its large-argument expansion e^κ/√(2πκ)·(1 + 1/(8κ) + 9/(128κ²) + 225/(3072κ³) +
+/// 11025/(98304κ⁴)) (DLMF 10.40.1; next term < 1e-19 relative at κ ≥ 1000) beyond.
+#[test]
+fn log_normalizer_matches_closed_forms_for_large_kappa() {
+    for k in [1e-6f64, 0.5, 3.0, 50.0, 700.0, 5000.0, 1e5, 1e6] {
+        let want = k.ln() - (2.0 * PI).ln() - k - (-(-2.0 * k).exp_m1()).ln();
+        let got = vmf(&[0.0, 0.0, 1.0], &[k])
+            .log_normalizer()
+            .double_value(&[0]);
+        assert!(
+            (got - want).abs() < 1e-12 * (1.0 + want.abs()),
+            "S², κ = {k}: {got}"
+        );
+    }
+    let series = |k: f64| -> f64 {
+        let (mut term, mut sum) = (1.0f64, 1.0f64);
+        for j in 1..400 {
+            term *= k * k / (4 * j * j) as f64;
+            sum += term;
+        }
+        sum.ln()
+    };
+    let asymptotic = |k: f64| -> f64 {
+        let tail = [1.0 / 8.0, 9.0 / 128.0, 225.0 / 3072.0, 11025.0 / 98304.0];
+        let poly: f64 = tail.iter().rev().fold(0.0, |acc, a| (acc + a) / k);
+        k - 0.5 * (2.0 * PI * k).ln() + poly.ln_1p()
+    };
+    for k in [0.0, 2.0, 50.0, 1000.0, 5000.0] {
+        let log_i0 = if k <= 50.0 { series(k) } else { asymptotic(k) };
+        let want = -(2.0 * PI).ln() - log_i0;
+        let got = vmf(&[0.6, -0.8], &[k]).log_normalizer().double_value(&[0]);
+        assert!(
+            (got - want).abs() < 1e-12 * (1.0 + want.abs()),
+            "S¹, κ = {k}: {got}"
+        );
+    }
+}
+
 #[test]
 fn kl_to_uniform_matches_reference_values() {
     // paper-spec §7.1 (six decimals, computed with SciPy by the spec's authors).
@@ -118,51 +160,23 @@ fn kl_to_uniform_matches_reference_values() {
     }
 }
 
-/// ∫ p over S¹ by the trapezoid rule (spectrally accurate for periodic integrands).
-fn integral_circle(d: &VonMisesFisher) -> f64 {
-    let n = 4000;
-    let theta = Tensor::arange(n, CPU64) * (2.0 * PI / n as f64);
-    let x = Tensor::stack(&[theta.cos(), theta.sin()], 1);
-    d.log_prob(&x).exp().sum(Kind::Double).double_value(&[]) * 2.0 * PI / n as f64
-}
-
-/// ∫ p over S² with Gauss–Legendre in cos θ (400 nodes) and the trapezoid rule in φ (800).
-fn integral_sphere(d: &VonMisesFisher) -> f64 {
-    let (nodes, weights) = implicit::gauss_legendre(400);
-    let t = Tensor::from_slice(&nodes) * 2.0 - 1.0; // cos θ ∈ (−1, 1)
-    let wt = Tensor::from_slice(&weights) * 2.0;
-    let phi = Tensor::arange(800, CPU64) * (2.0 * PI / 800.0);
-    let s = (-t.square() + 1.0).sqrt().unsqueeze(1);
-    let x = Tensor::stack(
-        &[
-            &s * phi.cos().unsqueeze(0),
-            &s * phi.sin().unsqueeze(0),
-            t.unsqueeze(1).expand([400, 800], false),
-        ],
-        2,
-    );
-    let p = d.log_prob(&x.view([-1, 3])).exp().view([400, 800]);
-    (p.sum_dim_intlist(1, false, Kind::Double) * wt)
-        .sum(Kind::Double)
-        .double_value(&[])
-        * 2.0
-        * PI
-        / 800.0
+/// ∫ p over S¹ (trapezoid rule, 4000 points) and S² (Gauss–Legendre, 400 × 800 nodes).
+fn integrals(circle: &VonMisesFisher, sphere: &VonMisesFisher) -> (f64, f64) {
+    let (g1, g2) = (Grid::circle(4000), Grid::sphere2(400, 800));
+    (
+        g1.log_integral(&circle.log_prob(&g1.points)).exp(),
+        g2.log_integral(&sphere.log_prob(&g2.points)).exp(),
+    )
 }
 
 #[test]
 fn log_prob_integrates_to_one_on_circle_and_sphere() {
     for k in [0.0, 1e-3, 1.0, 50.0, 500.0] {
         let circle = vmf(&[0.6, -0.8], &[k]);
-        assert!(
-            (integral_circle(&circle) - 1.0).abs() < 1e-12,
-            "S¹, κ = {k}"
-        );
         let sphere = vmf(&[0.48, -0.6, 0.64], &[k]);
-        assert!(
-            (integral_sphere(&sphere) - 1.0).abs() < 1e-10,
-            "S², κ = {k}"
-        );
+        let (on_circle, on_sphere) = integrals(&circle, &sphere);
+        assert!((on_circle - 1.0).abs() < 1e-12, "S¹, κ = {k}");
+        assert!((on_sphere - 1.0).abs() < 1e-10, "S², κ = {k}");
     }
 }
 
@@ -225,14 +239,13 @@ fn samples_are_unit_vectors_of_the_right_kind_and_shape() {
         &Tensor::from_slice(&[1e4f32, 0.0]),
     )
     .expect("valid");
-    let x = d.sample_n(7);
+    let x = d.sample(7);
     assert_eq!((x.size(), x.kind()), (vec![7, 2, 3], Kind::Float));
     assert!(max_abs(&(x.square().sum_dim_intlist(2, false, Kind::Float) - 1.0)) < 1e-6);
-    assert_eq!(d.sample().size(), vec![2, 3]);
-    assert_eq!(d.rsample_n(3).size(), vec![3, 2, 3]);
+    assert_eq!(d.rsample(3).size(), vec![3, 2, 3]);
     // κ = 1e12 at μ = −e₁: every sample is μ to ~1e-6, and never NaN.
     let sharp = vmf(&[-1.0, 0.0, 0.0, 0.0, 0.0], &[1e12]);
-    for x in [sharp.sample_n(1000), sharp.rsample_n(1000)] {
+    for x in [sharp.sample(1000), sharp.rsample(1000)] {
         let dev = x.view([1000, 5]) - sharp.loc();
         assert!(max_abs(&dev) < 1e-5 && dev.isfinite().all().int64_value(&[]) == 1);
     }
@@ -242,9 +255,9 @@ fn samples_are_unit_vectors_of_the_right_kind_and_shape() {
 fn samples_are_reproducible_under_manual_seed() {
     let d = vmf(&[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[7.0]);
     let _seed = crate::testing::seeded(11);
-    let a = d.sample_n(3000);
+    let a = d.sample(3000);
     tch::manual_seed(11);
-    let b = d.sample_n(3000);
+    let b = d.sample(3000);
     assert_eq!(max_abs(&(a - b)), 0.0);
 }
 
@@ -256,7 +269,7 @@ fn rsample_gradients_reach_loc_and_concentration() {
         .set_requires_grad(true);
     let kappa = Tensor::from_slice(&[4.0f64]).set_requires_grad(true);
     let d = VonMisesFisher::new(&loc, &kappa).expect("valid");
-    let x = d.rsample_n(50);
+    let x = d.rsample(50);
     let a = Tensor::from_slice(&[1.0f64, -2.0, 0.5]);
     (x * a).sum(Kind::Double).backward();
     let (gl, gk) = (loc.grad(), kappa.grad());
@@ -307,7 +320,7 @@ fn fit_recovers_direction_and_concentration() {
     let _seed = crate::testing::seeded(7);
     let (m, k, n) = (5i64, 10.0, 20_000i64);
     let truth = vmf(&[0.5, 0.5, 0.5, -0.5, 0.0], &[k]);
-    let fitted = VonMisesFisher::fit(&truth.sample_n(n).view([n, m])).expect("fit");
+    let fitted = VonMisesFisher::fit(&truth.sample(n).view([n, m])).expect("fit");
     let sd_k = 1.0 / (n as f64 * mean_resultant_length_derivative(m, k)).sqrt();
     let k_hat = fitted.concentration().double_value(&[0]);
     assert!((k_hat - k).abs() < 5.0 * sd_k, "κ̂ = {k_hat}, sd {sd_k}");
