@@ -50,3 +50,8 @@ pub use sphere::{Sphere, StereographicChart};
 pub use uniform::{HypersphericalUniform, log_sphere_area};
 pub use vmf_rand::VonMisesFisherRng;
 pub use von_mises_fisher::VonMisesFisher;
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -40,3 +40,8 @@ pub use mvl_flows::kernel::Bandwidth;
 pub use objective::Objective;
 pub use score_matching::ScoreMatching;
 pub use sliced::{Projection, SlicedScoreMatching};
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
