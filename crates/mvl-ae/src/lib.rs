@@ -41,3 +41,8 @@ pub fn entropy_surrogate(energy: &dyn Energy, z: &Tensor) -> Tensor {
     let e = energy.energy(z);
     e.mean(e.kind())
 }
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

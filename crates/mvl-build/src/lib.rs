@@ -68,3 +68,8 @@ mod tests {
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -60,3 +60,8 @@ pub use langevin::Langevin;
 pub use riemannian_langevin::RiemannianLangevin;
 pub use spos::{Spos, SposNoise};
 pub use svgd::Svgd;
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

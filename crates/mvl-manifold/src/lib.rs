@@ -68,3 +68,8 @@ pub use uniform::{HypersphericalUniform, log_sphere_area};
 pub use vmf_rand::VonMisesFisherRng;
 pub use von_mises_fisher::VonMisesFisher;
 pub use wrapped_normal::WrappedNormalMixture;
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

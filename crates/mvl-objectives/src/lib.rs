@@ -54,3 +54,8 @@ pub use rate_density::{BatchKde, FnRateDensity, RateDensity, VmfKde};
 pub use score_matching::ScoreMatching;
 pub use sliced::{Projection, SlicedScoreMatching};
 pub use wfr::WassersteinFisherRao;
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -52,3 +52,8 @@ pub use observers::{EarlyStopping, Ema, Evaluation};
 pub use optim::{Adam, Optimizer, OptimizerConfig, TfRmsProp};
 pub use seed::{Stream, derive, reseed};
 pub use trainer::{Control, Observer, Step, TrainConfig, TrainLog, train};
+
+// The README (packaged with the crate) shows a complete program: run it as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
