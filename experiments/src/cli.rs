@@ -1,7 +1,7 @@
 //! What every experiment binary's command line shares, and the typed choices they offer.
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tch::Device;
 
@@ -9,7 +9,7 @@ use tch::Device;
 pub const QUICK_RESULTS: &str = "results/quick";
 
 /// Flags shared by the experiment binaries (flattened into each one's arguments).
-#[derive(clap::Args, Debug, Clone, Serialize)]
+#[derive(clap::Args, Debug, Clone, Serialize, Deserialize)]
 pub struct CommonArgs {
     /// Output root; results go to `<out>/<experiment>/`. Default: `results/quick` (ignored
     /// by git), so only an explicit `--out results` writes the committed full-run folders.

@@ -7,6 +7,7 @@
 //! ```
 
 pub mod cli;
+pub mod density;
 pub mod earth;
 pub mod estimators;
 pub mod figure1;

@@ -3,6 +3,8 @@
 //! tested against exact vMF normalisers up to κ = 5000 in `mvl_manifold::integration`).
 
 use mvl_experiments::earth::data::{LoadError, parse_lat_lon, read_lat_lon};
+use mvl_experiments::earth::methods::Method;
+use mvl_experiments::earth::report::Summary;
 use mvl_experiments::earth::{DATA_ENV, Dataset, UNIFORM_NLL};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -160,13 +162,13 @@ fn quick_earthquake_run_beats_uniform_by_one_nat() {
         .expect("earth-density runs");
     assert!(status.success());
     let text = std::fs::read_to_string(out.join("earth-density/summary.json")).expect("summary");
-    let summary: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let row = &summary["runs"][0];
+    let summary: Summary = serde_json::from_str(&text).expect("JSON");
+    let row = &summary.runs[0];
     assert_eq!(
-        (row["dataset"].as_str(), row["method"].as_str()),
-        (Some("earthquake"), Some("mvl"))
+        (row.dataset, row.method),
+        (Dataset::Earthquake, Method::Mvl)
     );
-    let nll = row["test_nll"].as_f64().expect("test NLL");
+    let nll = row.test_nll;
     assert!(nll < UNIFORM_NLL - 1.0, "test NLL {nll}");
     let _ = std::fs::remove_dir_all(&out);
 }

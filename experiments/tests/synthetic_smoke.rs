@@ -1,6 +1,7 @@
 //! Smoke tests of the synthetic-reproduction binaries, in settings smaller than `--quick`,
 //! asserting on the numbers they write.
 
+use mvl_experiments::density;
 use mvl_experiments::figure1::Summary;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -68,10 +69,9 @@ fn sphere_density_learns_the_circle_mixture() {
         "--batch",
         "5000",
     ];
-    let summary: serde_json::Value = run(env!("CARGO_BIN_EXE_sphere-density"), &args, &out);
-    let corr = summary["runs"][0]["corr_logdensity"]
-        .as_f64()
-        .expect("corr");
+    let summary: density::Summary = run(env!("CARGO_BIN_EXE_sphere-density"), &args, &out);
+    assert_eq!(summary.runs[0].manifold, density::Surface::S1);
+    let corr = summary.runs[0].metrics.corr_logdensity;
     assert!(corr > 0.95, "S^1 correlation {corr}");
     let _ = std::fs::remove_dir_all(&out);
 }

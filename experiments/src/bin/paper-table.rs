@@ -3,9 +3,8 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use mvl_experiments::figure1;
+use mvl_experiments::{density, figure1};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use std::path::PathBuf;
 
 /// Reads `<results>/{estimator-bias-variance,sphere-density}/summary.json`, prints a table.
@@ -67,27 +66,31 @@ fn figure1(s: &figure1::Summary) {
     }
 }
 
-fn figure2(s: &Value) {
+fn figure2(s: &density::Summary) {
     println!("Figure 2 (density estimation; correlation of log-densities on a grid)");
     println!(
         "  {:4} {:>8} {:>8} {:>9} {:>8} {:>7}   reference",
         "", "corr", "TV", "KL", "iters", "secs"
     );
-    for run in s["runs"].as_array().into_iter().flatten() {
-        let m = run["manifold"].as_str().unwrap_or("?");
-        let reference = match m {
-            "S1" => "paper: curves overlap; PyTorch port 0.994 (300 its) / 0.9994 (3000)",
-            "S2" => "paper: maps match; PyTorch port 0.983 (300 its) / 0.9995 (3000)",
-            _ => "no published result (ours)",
+    for run in &s.runs {
+        let reference = match run.manifold {
+            density::Surface::S1 => {
+                "paper: curves overlap; PyTorch port 0.994 (300 its) / 0.9994 (3000)"
+            }
+            density::Surface::S2 => {
+                "paper: maps match; PyTorch port 0.983 (300 its) / 0.9995 (3000)"
+            }
+            density::Surface::H2 => "no published result (ours)",
         };
-        let f = |k: &str| run[k].as_f64().unwrap_or(f64::NAN);
+        let m = &run.metrics;
         println!(
-            "  {m:4} {:>8.4} {:>8.4} {:>9.5} {:>8} {:>7.0}   {reference}",
-            f("corr_logdensity"),
-            f("tv"),
-            f("kl"),
-            run["iterations"],
-            f("seconds")
+            "  {:4} {:>8.4} {:>8.4} {:>9.5} {:>8} {:>7.0}   {reference}",
+            format!("{:?}", run.manifold),
+            m.corr_logdensity,
+            m.tv,
+            m.kl,
+            run.iterations,
+            run.seconds
         );
     }
 }

@@ -12,12 +12,12 @@ use anyhow::Result;
 use mvl_manifold::integration::{CHUNK_ROWS, converged_log_z, energies, nll};
 use mvl_manifold::{Sphere, TensorDistribution};
 use mvl_objectives::{BatchKde, MinimumVelocity, Objective, ScoreMatching, WassersteinFisherRao};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tch::{Device, Kind, Tensor, nn};
 
 /// A method of the comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// (a) Riemannian minimum velocity learning.
@@ -55,7 +55,7 @@ impl Method {
 }
 
 /// How the birth-death objective estimates its Fisher-Rao part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FrEstimator {
     /// The expected jump term with a vMF KDE of the training set as log ρ (the

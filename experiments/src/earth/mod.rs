@@ -15,6 +15,7 @@
 //! ```
 
 pub mod baselines;
+pub mod cli;
 pub mod data;
 pub mod density;
 pub mod fit;
@@ -27,7 +28,18 @@ pub mod split;
 use std::path::{Path, PathBuf};
 
 /// One of the four datasets, named as in the published tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataset {
     /// Volcanic eruptions (NOAA NGDC), `volerup.csv`, 827 rows (267 distinct sites).

@@ -15,10 +15,10 @@ use tch::{Device, Kind, Tensor};
 /// One (dataset, method, seed) result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
-    /// "volcano", "earthquake", "flood" or "fire".
-    pub dataset: String,
-    /// "mvl", "birth-death", "exact-sm", "vmf-mixture" or "vmf-kde".
-    pub method: String,
+    /// The data set.
+    pub dataset: Dataset,
+    /// The method.
+    pub method: Method,
     /// The seed (split and initialisation).
     pub seed: u64,
     /// Test NLL, nats w.r.t. area on the unit sphere.
@@ -47,8 +47,8 @@ impl Row {
         n_train: i64,
     ) -> Self {
         Self {
-            dataset: dataset.name().to_owned(),
-            method: method.name().to_owned(),
+            dataset,
+            method,
             seed,
             test_nll: outcome.test_nll,
             val_nll: outcome.val_nll,
@@ -63,10 +63,10 @@ impl Row {
 /// Mean and sample standard deviation of one (dataset, method) cell over seeds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
-    /// Dataset name.
-    pub dataset: String,
-    /// Method name.
-    pub method: String,
+    /// The data set.
+    pub dataset: Dataset,
+    /// The method.
+    pub method: Method,
     /// Number of seeds.
     pub seeds: usize,
     /// Mean test NLL.
@@ -101,18 +101,11 @@ impl Summary {
 
     /// Adds `row`, replacing a row of the same dataset, method and seed.
     pub fn upsert(&mut self, row: Row) {
-        self.runs.retain(|r| {
-            (r.dataset.as_str(), r.method.as_str(), r.seed)
-                != (row.dataset.as_str(), row.method.as_str(), row.seed)
-        });
+        self.runs
+            .retain(|r| (r.dataset, r.method, r.seed) != (row.dataset, row.method, row.seed));
         self.runs.push(row);
-        self.runs.sort_by(|a, b| {
-            (dataset_rank(&a.dataset), &a.method, a.seed).cmp(&(
-                dataset_rank(&b.dataset),
-                &b.method,
-                b.seed,
-            ))
-        });
+        self.runs
+            .sort_by_key(|r| (r.dataset, r.method.name(), r.seed));
         self.table = table(&self.runs);
     }
 
@@ -124,36 +117,31 @@ impl Summary {
         for c in &self.table {
             csv += &format!(
                 "{},{},{},{:.4},{:.4},{:.1}\n",
-                c.dataset, c.method, c.seeds, c.test_nll_mean, c.test_nll_std, c.seconds_mean
+                c.dataset.name(),
+                c.method.name(),
+                c.seeds,
+                c.test_nll_mean,
+                c.test_nll_std,
+                c.seconds_mean
             );
         }
         write_atomic(&dir.join("table.csv"), csv.as_bytes())
     }
 }
 
-fn dataset_rank(name: &str) -> usize {
-    Dataset::ALL
-        .iter()
-        .position(|d| d.name() == name)
-        .unwrap_or(usize::MAX)
-}
-
 /// Mean ± sample std of the test NLL per (dataset, method).
 pub fn table(rows: &[Row]) -> Vec<Cell> {
-    let mut groups: BTreeMap<(usize, String, String), Vec<&Row>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Dataset, &str), Vec<&Row>> = BTreeMap::new();
     for r in rows {
         groups
-            .entry((
-                dataset_rank(&r.dataset),
-                r.method.clone(),
-                r.dataset.clone(),
-            ))
+            .entry((r.dataset, r.method.name()))
             .or_default()
             .push(r);
     }
     groups
         .into_iter()
-        .map(|((_, method, dataset), rs)| {
+        .map(|((dataset, _), rs)| {
+            let method = rs[0].method;
             let n = rs.len() as f64;
             let mean = rs.iter().map(|r| r.test_nll).sum::<f64>() / n;
             let var =

@@ -5,7 +5,7 @@ use tch::{Kind, Tensor};
 
 /// How close a learned density q is to the true density p, on a grid.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DensityComparison {
     /// Pearson correlation of the two log-densities under the grid's (normalised) measure.
     pub corr_logdensity: f64,
