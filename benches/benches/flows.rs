@@ -8,6 +8,7 @@
 //! `cargo bench -p mvl-benches --bench flows`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use mvl_experiments::fixtures::reference_mlp;
 use mvl_flows::{BirthDeathLangevin, GradientFlow, Langevin, RiemannianLangevin, Spos, Svgd};
 use mvl_manifold::{Manifold, ModuleEnergy, Sphere};
 use std::time::Duration;
@@ -15,15 +16,6 @@ use tch::{Device, Kind, Tensor, nn};
 
 const BATCH: i64 = 128;
 const DIMS: [i64; 3] = [2, 64, 784];
-
-fn mlp(vs: &nn::Path, d: i64) -> nn::Sequential {
-    nn::seq()
-        .add(nn::linear(vs / "l1", d, 128, Default::default()))
-        .add_fn(|x| x.tanh())
-        .add(nn::linear(vs / "l2", 128, 128, Default::default()))
-        .add_fn(|x| x.tanh())
-        .add(nn::linear(vs / "l3", 128, 1, Default::default()))
-}
 
 type Case = (&'static str, Box<dyn GradientFlow>);
 
@@ -74,7 +66,7 @@ fn bench_flows(c: &mut Criterion) {
         .sample_size(20);
     for d in DIMS {
         let vs = nn::VarStore::new(device);
-        let energy = ModuleEnergy(mlp(&vs.root(), d));
+        let energy = ModuleEnergy(reference_mlp(&vs.root(), d, &[128, 128]));
         let flat = Tensor::randn([BATCH, d], (Kind::Float, device));
         let on_sphere = Sphere::new(d - 1).expect("d ≥ 2").project(&flat);
         let flat_cases = flat_flows().into_iter().map(|(n, f)| (n, f, &flat));

@@ -8,58 +8,25 @@
 //! doubling the budget halves it). libtorch threads: `MVL_BENCH_THREADS` (default 1).
 //! Run with `cargo bench -p mvl-benches --bench objectives`.
 
+use clap::ValueEnum;
 use criterion::{Criterion, criterion_group, criterion_main};
-use mvl_manifold::{Energy, InnerProductEnergy};
-use mvl_objectives::{
-    DenoisingScoreMatching, MinimumVelocity, Objective, Projection, ScoreMatching,
-    SlicedScoreMatching,
-};
+use mvl_experiments::estimators::Estimator;
+use mvl_experiments::fixtures::banana;
+use mvl_experiments::nets::inner_product_energy;
+use mvl_manifold::Energy;
+use mvl_objectives::Objective;
 use std::time::{Duration, Instant};
 use tch::{Device, Kind, Tensor, nn};
 
 const BATCH: i64 = 128;
 const EPS: f64 = 1e-3;
-const VALID: &str = "valid parameters";
 
+/// Every estimator of the factory, ε = 1e-3 (σ = √ε for DSM).
 fn estimators() -> Vec<Box<dyn Objective>> {
-    vec![
-        Box::new(MinimumVelocity::langevin(EPS).expect(VALID)),
-        Box::new(
-            MinimumVelocity::langevin(EPS)
-                .expect(VALID)
-                .control_variate(false),
-        ),
-        Box::new(
-            DenoisingScoreMatching::new(EPS.sqrt())
-                .expect(VALID)
-                .control_variate(true),
-        ),
-        Box::new(DenoisingScoreMatching::new(EPS.sqrt()).expect(VALID)),
-        Box::new(SlicedScoreMatching::new(1, Projection::Gaussian).expect(VALID)),
-        Box::new(
-            SlicedScoreMatching::new(1, Projection::Gaussian)
-                .expect(VALID)
-                .variance_reduced(true),
-        ),
-        Box::new(ScoreMatching::euclidean(2).expect(VALID)),
-    ]
-}
-
-fn banana(n: i64) -> Tensor {
-    let x1 = Tensor::randn([n], (Kind::Double, Device::Cpu));
-    let x2 = x1.square() - 1.0 + Tensor::randn([n], (Kind::Double, Device::Cpu));
-    Tensor::stack(&[x1, x2], 1)
-}
-
-fn energy(vs: &nn::VarStore) -> InnerProductEnergy<nn::Sequential> {
-    let root = vs.root();
-    let net = nn::seq()
-        .add(nn::linear(&root / "l1", 2, 100, Default::default()))
-        .add_fn(|x| x.tanh())
-        .add(nn::linear(&root / "l2", 100, 100, Default::default()))
-        .add_fn(|x| x.tanh())
-        .add(nn::linear(&root / "l3", 100, 2, Default::default()));
-    InnerProductEnergy(net)
+    Estimator::value_variants()
+        .iter()
+        .map(|e| e.build(EPS, 2).expect("valid parameters"))
+        .collect()
 }
 
 /// One evaluation: the batch loss and its backward pass.
@@ -95,9 +62,9 @@ fn variance_per_ms(e: &dyn Energy, x: &Tensor) {
 fn bench(c: &mut Criterion) {
     mvl_benches::configure();
     let mut vs = nn::VarStore::new(Device::Cpu);
-    let e = energy(&vs);
+    let e = inner_product_energy(&vs.root(), 2, &[100, 100]);
     vs.double();
-    let x = banana(BATCH);
+    let x = banana(BATCH, (Kind::Double, Device::Cpu));
     variance_per_ms(&e, &x);
     let mut group = c.benchmark_group("estimator_loss_backward");
     for obj in estimators() {

@@ -73,14 +73,6 @@ impl Estimator {
     }
 }
 
-/// 2-D banana: x₁ ~ N(0, 1), x₂ | x₁ ~ N(x₁² − 1, 1) (paper-spec §3.1), f64 on `device`.
-pub fn banana(n: i64, device: tch::Device) -> tch::Tensor {
-    use tch::{Kind, Tensor};
-    let x1 = Tensor::randn([n], (Kind::Double, device));
-    let x2 = x1.square() - 1.0 + Tensor::randn([n], (Kind::Double, device));
-    Tensor::stack(&[x1, x2], 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

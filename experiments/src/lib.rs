@@ -11,6 +11,7 @@ pub mod density;
 pub mod earth;
 pub mod estimators;
 pub mod figure1;
+pub mod fixtures;
 pub mod nets;
 pub mod output;
 pub mod plot;

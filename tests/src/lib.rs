@@ -1,6 +1,7 @@
 //! Shared fixtures of the cross-crate tests: analytic energies with parameters, data, and
 //! Monte Carlo summaries.
 
+use mvl_experiments::fixtures::{banana, reference_mlp};
 use mvl_manifold::Energy;
 use mvl_objectives::{Objective, ObjectiveError};
 use tch::{Device, Kind, Tensor, nn, nn::Module};
@@ -60,13 +61,7 @@ impl ParamEnergy {
         tch::manual_seed(seed);
         let mut vs = nn::VarStore::new(Device::Cpu);
         vs.set_kind(Kind::Double);
-        let root = vs.root();
-        let net = nn::seq()
-            .add(nn::linear(&root / "l1", dim, 16, Default::default()))
-            .add_fn(|x| x.tanh())
-            .add(nn::linear(&root / "l2", 16, 16, Default::default()))
-            .add_fn(|x| x.tanh())
-            .add(nn::linear(&root / "l3", 16, 1, Default::default()));
+        let net = reference_mlp(&vs.root(), dim, &[16, 16]);
         vs.double();
         Self {
             vs,
@@ -122,12 +117,9 @@ impl Energy for ParamEnergy {
     }
 }
 
-/// `n` samples of the 2-D banana distribution x₁ ~ N(0, 1), x₂ | x₁ ~ N(x₁² − 1, 1)
-/// (Wenliang et al. 2019, bananicity 1, σ = 1; paper-spec §3.1).
+/// `n` banana points in f64 on the CPU ([`mvl_experiments::fixtures::banana`]).
 pub fn banana_data(n: i64) -> Tensor {
-    let x1 = Tensor::randn([n], F64);
-    let x2 = x1.square() - 1.0 + Tensor::randn([n], F64);
-    Tensor::stack(&[x1, x2], 1)
+    banana(n, F64)
 }
 
 /// Two-sided z bound of the consistency suites (`estimators.rs`: 90 comparisons;

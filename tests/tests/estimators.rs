@@ -8,6 +8,7 @@
 //! `mvl_manifold::testing::seeded`'s lock, so the suite is deterministic. Step sizes are small enough that the O(ε) bias is below 1% of the standard
 //! error (bias bounds in the comments). f64 throughout.
 
+use mvl_experiments::estimators::Estimator;
 use mvl_objectives::{
     ContrastiveDivergence, DenoisingScoreMatching, MinimumVelocity, Objective, Projection,
     ScoreMatching, SlicedScoreMatching,
@@ -142,29 +143,17 @@ fn variance_grows_like_inverse_eps_only_without_control_variate() {
     let x = banana_data(1000);
     let energy = ParamEnergy::banana();
     let eps = [1e-2, 1e-3, 1e-4, 1e-5];
-    type Make = fn(f64, bool) -> Box<dyn Objective>;
-    let families: [(&str, Make); 2] = [
-        ("MVL", |e, cv| {
-            Box::new(
-                MinimumVelocity::langevin(e)
-                    .expect("valid")
-                    .control_variate(cv),
-            )
-        }),
-        ("DSM", |e, cv| {
-            Box::new(
-                DenoisingScoreMatching::new(e.sqrt())
-                    .expect("valid")
-                    .control_variate(cv),
-            )
-        }),
+    let families = [
+        ("MVL", Estimator::MvlCv, Estimator::Mvl),
+        ("DSM", Estimator::DsmCv, Estimator::Dsm),
     ];
-    for (name, make) in families {
-        for cv in [true, false] {
+    for (name, with_cv, without) in families {
+        for (cv, estimator) in [(true, with_cv), (false, without)] {
             let vars: Vec<f64> = eps
                 .iter()
                 .map(|&e| {
-                    let t = replicated_terms(make(e, cv).as_ref(), &energy, &x, 20).expect("runs");
+                    let objective = estimator.build(e, 2).expect("valid");
+                    let t = replicated_terms(objective.as_ref(), &energy, &x, 20).expect("runs");
                     t.var(true).double_value(&[])
                 })
                 .collect();

@@ -13,8 +13,9 @@
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use mvl_experiments::cli::CommonArgs;
-use mvl_experiments::estimators::{Estimator, banana};
+use mvl_experiments::estimators::Estimator;
 use mvl_experiments::figure1::{Summary, Sweep, eps_grid, plots, report, sweep_chunk};
+use mvl_experiments::fixtures::banana;
 use mvl_experiments::nets;
 use mvl_experiments::output::progress;
 use mvl_manifold::Energy;
@@ -64,7 +65,7 @@ fn train_energy(
         checkpoint_every: steps.max(1),
         extra: serde_json::json!({}),
     };
-    let mut step = |_| sm.loss(energy, &banana(1000, dev));
+    let mut step = |_| sm.loss(energy, &banana(1000, (Kind::Double, dev)));
     let mut bar = progress(steps as u64, "train energy");
     let log = train(&config, vs, &mut step, &mut [&mut bar], None)?;
     Ok(log.losses.last().copied().unwrap_or(f64::NAN))
@@ -103,7 +104,7 @@ fn main() -> Result<()> {
     for c in 0..chunks {
         reseed(args.seed ^ 0x5eed, Stream::Iteration(c as usize));
         let n = args.chunk.min(samples - c * args.chunk);
-        sweep_chunk(&mut sweep, &energy, &banana(n, dev), &grid)
+        sweep_chunk(&mut sweep, &energy, &banana(n, (Kind::Double, dev)), &grid)
             .context("evaluating estimators")?;
         bar.inc(1);
     }
