@@ -67,6 +67,14 @@ pub struct FeatureEnergy<F, E> {
     pub inner: E,
 }
 
+impl<F, E: std::fmt::Debug> std::fmt::Debug for FeatureEnergy<F, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeatureEnergy")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F: Fn(&Tensor) -> Tensor, E: Energy> Energy for FeatureEnergy<F, E> {
     fn energy(&self, y: &Tensor) -> Tensor {
         self.inner.energy(&(self.features)(y))

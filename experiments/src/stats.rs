@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn merged_moments_match_direct() {
-        tch::manual_seed(1);
+        let _seed = mvl_manifold::testing::seeded(1);
         let v = Tensor::randn([1000], (Kind::Double, Device::Cpu)) * 3.0 + 1e6;
         let mut m = Moments::default();
         for chunk in v.split(137, 0) {

@@ -4,7 +4,7 @@
 //! [`mvl_manifold::TensorDistribution`].
 
 use anyhow::Result;
-use mvl_manifold::metric::row_norm_sq;
+use mvl_manifold::row_norm_sq;
 use mvl_manifold::{VmfMixture, WrappedNormalMixture};
 use tch::Tensor;
 

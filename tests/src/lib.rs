@@ -10,12 +10,14 @@ use tch::{Device, Kind, Tensor, nn, nn::Module};
 pub const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
 
 /// An energy with trainable parameters in a `VarStore`.
+#[derive(Debug)]
 pub struct ParamEnergy {
     /// The parameters.
     pub vs: nn::VarStore,
     kind: Shape,
 }
 
+#[derive(Debug)]
 enum Shape {
     /// E = ½|Lx|² with L = [[a, 0], [c, b]].
     Quadratic(Tensor),

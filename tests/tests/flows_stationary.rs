@@ -8,8 +8,8 @@
 //! under the shared seeding lock while they draw, so results do not depend on test scheduling.
 
 use mvl_flows::{BirthDeathLangevin, GradientFlow, Langevin, RiemannianLangevin, Svgd};
-use mvl_manifold::metric::Metric;
-use mvl_manifold::metric::row_norm_sq;
+use mvl_manifold::Metric;
+use mvl_manifold::row_norm_sq;
 use mvl_manifold::{Chart, Energy, FnEnergy, Manifold, PoincareBall, Sphere, StereographicChart};
 use std::f64::consts::PI;
 use std::sync::MutexGuard;
@@ -324,6 +324,7 @@ fn langevin_steps_to_mode_weights() {
 /// opposite sign to the authors' code (paper-spec §2.3): ½log det G negated in the chart.
 #[derive(Debug, Clone, Copy)]
 struct PaperSign(Sphere);
+#[derive(Debug)]
 struct PaperSignChart(StereographicChart);
 
 impl Chart for PaperSignChart {

@@ -8,9 +8,9 @@
 
 use crate::error::{FlowError, Result};
 use crate::flow::{Noise, check_batch, ensure_finite};
-use mvl_manifold::energy::{differentiable, grad_of_sum};
-use mvl_manifold::metric::{Metric, row_norm_sq};
 use mvl_manifold::{Chart, Energy, Euclidean, IdentityChart, Manifold};
+use mvl_manifold::{Metric, row_norm_sq};
+use mvl_manifold::{differentiable, grad_of_sum};
 use tch::Tensor;
 
 /// The space a flow samples on: it checks inputs and hands out charts.

@@ -6,7 +6,7 @@
 //! Descent", §5).
 
 use crate::error::{FlowError, Result};
-use mvl_manifold::metric::row_norm_sq;
+use mvl_manifold::row_norm_sq;
 use tch::Tensor;
 
 /// The smallest median-heuristic bandwidth (paper-spec §9.3).
@@ -131,8 +131,8 @@ pub fn log_kde(x: &Tensor, bandwidth: Bandwidth) -> Tensor {
 mod tests {
     use super::*;
     use crate::FlowError;
-    use mvl_manifold::energy::grad_of_sum;
-    use mvl_manifold::metric::max_abs;
+    use mvl_manifold::grad_of_sum;
+    use mvl_manifold::max_abs;
     use tch::{Device, Kind};
 
     const F64: (Kind, Device) = (Kind::Double, Device::Cpu);

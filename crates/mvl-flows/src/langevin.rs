@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::flow::{GradientFlow, Noise, Step, StepRule, step_rule_builders};
 use crate::geometry::{ChartState, Flat, Geometry, RescaleBy, check_noise};
 use crate::mh;
-use mvl_manifold::metric::row_dot;
+use mvl_manifold::row_dot;
 use mvl_manifold::{Chart, Energy};
 use tch::Tensor;
 

@@ -101,7 +101,7 @@ mod tests {
     use super::*;
     use crate::testing::check_flow;
     use crate::{FlowError, Langevin};
-    use mvl_manifold::metric::max_abs;
+    use mvl_manifold::max_abs;
     use mvl_manifold::{Euclidean, FnEnergy, PoincareBall, Sphere};
     use tch::{Device, Kind};
 

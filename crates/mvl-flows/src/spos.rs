@@ -6,7 +6,7 @@ use crate::geometry::{Flat, Geometry, RescaleBy, check_noise};
 use crate::kernel::Bandwidth;
 use crate::langevin::LangevinMove;
 use crate::svgd::{chart_svgd_direction, particle_state};
-use mvl_manifold::metric::row_dot;
+use mvl_manifold::row_dot;
 use mvl_manifold::{Chart, Energy};
 use tch::Tensor;
 
@@ -158,7 +158,7 @@ mod tests {
     use super::*;
     use crate::testing::check_flow;
     use crate::{Langevin, Svgd};
-    use mvl_manifold::metric::max_abs;
+    use mvl_manifold::max_abs;
     use mvl_manifold::{FnEnergy, Manifold, Sphere};
     use tch::{Device, Kind};
 

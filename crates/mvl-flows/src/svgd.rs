@@ -121,7 +121,7 @@ mod tests {
     use super::*;
     use crate::FlowError;
     use crate::testing::check_flow;
-    use mvl_manifold::metric::max_abs;
+    use mvl_manifold::max_abs;
     use mvl_manifold::{FnEnergy, Manifold, PoincareBall, Sphere};
     use tch::{Device, Kind};
 

@@ -6,7 +6,8 @@
 
 use crate::flow::{GradientFlow, Noise, Step};
 use mvl_manifold::Energy;
-use mvl_manifold::metric::max_abs;
+use mvl_manifold::max_abs;
+use mvl_manifold::testing::devices;
 use tch::{Kind, Tensor};
 
 /// Checks a flow at the batch `x` (`[b, n]`, any float dtype, any device) against `energy`:
@@ -23,7 +24,16 @@ use tch::{Kind, Tensor};
 ///   far from the energy's minimum and a small ε;
 /// - [`GradientFlow::step`] and [`GradientFlow::sample`] run and keep shape, dtype and device,
 ///   and `sample` returns a tensor without gradient.
+///
+/// Runs on every device of [`mvl_manifold::testing::devices`], moving `x` there (the energy
+/// must follow its input's device, as closures over `x` do).
 pub fn check_flow(flow: &dyn GradientFlow, energy: &dyn Energy, x: &Tensor) {
+    for device in devices() {
+        check_flow_on(flow, energy, &x.to_device(device));
+    }
+}
+
+fn check_flow_on(flow: &dyn GradientFlow, energy: &dyn Energy, x: &Tensor) {
     let noise = check_noise_draw(flow, x);
     let first = run(flow, energy, x, &noise);
     let again = run(flow, energy, x, &noise);

@@ -12,7 +12,7 @@ use tch::Tensor;
 ///
 /// # Shapes
 /// Ambient points `[b, n]`, chart points `[b, d]`, per-row scalars `[b]`.
-pub trait Chart {
+pub trait Chart: std::fmt::Debug + Send {
     /// The chart dimension d.
     fn dim(&self) -> i64;
 
@@ -83,6 +83,7 @@ pub fn autograd_inv_metric_div<C: Chart + ?Sized>(chart: &C, x: &Tensor) -> Tens
 /// chart density with respect to Lebesgue measure is q_H·√det G, whose energy is this one
 /// (paper §2.3, eq. 3). The sign is the one of the authors' code; the paper's printed eq. (4)
 /// and (18) have the opposite sign, which is wrong (paper-spec §2.3).
+#[derive(Debug)]
 pub struct ChartEnergy<'a, C: ?Sized> {
     energy: &'a dyn Energy,
     chart: &'a C,

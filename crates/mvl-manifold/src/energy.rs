@@ -4,6 +4,11 @@ use tch::{Tensor, nn};
 
 /// An energy function E on points of a space (ambient or chart coordinates).
 ///
+/// `Debug` is required (so that flows, objectives and training runs can show what they hold)
+/// but not `Send`: adapters such as [`crate::ChartEnergy`] borrow another energy, and a
+/// borrowed libtorch tensor is not `Send` (`tch::Tensor` is `Send` but not `Sync`), so a
+/// `Send` bound would forbid every borrowing energy.
+///
 /// The density it describes is q(x) ∝ exp(-E(x)) (paper §2, "unnormalized models").
 ///
 /// # Shapes
@@ -13,7 +18,7 @@ use tch::{Tensor, nn};
 /// [`Energy::grad`] must be differentiable with respect to the energy's parameters (it is
 /// computed with `create_graph`), because minimum velocity learning differentiates through
 /// the sampler step that uses it (paper-spec §2.1). Call it with autograd enabled.
-pub trait Energy {
+pub trait Energy: std::fmt::Debug {
     /// E(x) for every row of `x`.
     fn energy(&self, x: &Tensor) -> Tensor;
 
@@ -69,6 +74,12 @@ pub fn grad_of_sum(out: &Tensor, x: &Tensor) -> Tensor {
 /// ```
 pub struct FnEnergy<F>(F);
 
+impl<F> std::fmt::Debug for FnEnergy<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FnEnergy(<closure>)")
+    }
+}
+
 impl<F: Fn(&Tensor) -> Tensor> FnEnergy<F> {
     /// Wraps `f`, which maps `[b, n]` to `[b]`.
     pub fn new(f: F) -> Self {
@@ -83,6 +94,7 @@ impl<F: Fn(&Tensor) -> Tensor> Energy for FnEnergy<F> {
 }
 
 /// The energy of a network with a single output: E(x) = net(x)[:, 0].
+#[derive(Debug)]
 pub struct ModuleEnergy<M>(pub M);
 
 impl<M: nn::Module> Energy for ModuleEnergy<M> {
@@ -93,6 +105,7 @@ impl<M: nn::Module> Energy for ModuleEnergy<M> {
 
 /// The conservative energy of the paper's networks: E(x) = ⟨x, ψ(x)⟩ for a network ψ with as
 /// many outputs as inputs (paper §5, "E(z) = zᵀψ(z)"; paper-spec §3.4).
+#[derive(Debug)]
 pub struct InnerProductEnergy<M>(pub M);
 
 impl<M: nn::Module> Energy for InnerProductEnergy<M> {

@@ -83,7 +83,7 @@ mod tests {
     use super::*;
     use crate::energy::GaussianEnergy;
     use crate::error::ManifoldError;
-    use crate::testing::{check_energy, check_manifold};
+    use crate::testing::{check_energy, check_manifold, devices};
     use tch::{Device, Kind};
 
     #[test]
@@ -92,8 +92,11 @@ mod tests {
         let m = Euclidean::new(3).expect("valid");
         let y = Tensor::randn([10, 3], (Kind::Double, Device::Cpu));
         check_manifold(&m, &y, true);
-        let mean = Tensor::from_slice(&[1.0f64, -2.0, 0.5]);
-        check_energy(&GaussianEnergy::new(&mean, 0.7).expect("valid"), &y);
+        for device in devices() {
+            let mean = Tensor::from_slice(&[1.0f64, -2.0, 0.5]).to_device(device);
+            let e = GaussianEnergy::new(&mean, 0.7).expect("valid");
+            check_energy(&e, &y.to_device(device));
+        }
     }
 
     #[test]

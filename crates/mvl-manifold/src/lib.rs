@@ -3,15 +3,17 @@
 //! al., "A Wasserstein Minimum Velocity Approach to Learning Unnormalized Models", AISTATS
 //! 2020, §4).
 //!
-//! # Modules
-//! - Geometry: [`manifold`] (the [`Manifold`] trait), [`sphere`], [`poincare`], [`euclidean`],
-//!   [`chart`], [`metric`]; energies in [`energy`].
+//! # Contents
+//! Every item has one public path: the crate root, except the [`bessel`], [`integration`]
+//! and `testing` modules.
+//! - Geometry: the [`Manifold`] trait, [`Sphere`], [`PoincareBall`], [`Euclidean`], their
+//!   charts ([`Chart`]) and [`Metric`]s, row-wise helpers ([`row_dot`], [`row_norm_sq`],
+//!   [`max_abs`]); energies ([`Energy`]) and their autograd defaults ([`grad_of_sum`]).
 //! - Distributions, all behind one sampling API, [`TensorDistribution`] (kind, device and
-//!   shape rules there): [`VonMisesFisher`] (with [`von_mises_fisher`]'s fitting and
-//!   reparameterised sampling), [`VmfMixture`] ([`mixture`], EM), [`HypersphericalUniform`]
-//!   ([`uniform`]) and [`WrappedNormalMixture`] on the Poincaré disk; the scalar
-//!   `rand_distr` sampler [`VonMisesFisherRng`] ([`vmf_rand`]); Bessel functions in
-//!   [`bessel`].
+//!   shape rules there): [`VonMisesFisher`] (fitting, reparameterised sampling),
+//!   [`VmfMixture`] (EM), [`HypersphericalUniform`] and [`WrappedNormalMixture`] on the
+//!   Poincaré disk; the scalar `rand_distr` sampler [`VonMisesFisherRng`]; Bessel functions
+//!   in [`bessel`].
 //! - [`integration`]: the Gauss-Legendre rule, quadrature grids on S¹, S², the Poincaré disk
 //!   and latitude-longitude maps, normalising energies (log Z, NLL) and comparing densities.
 //!
@@ -36,37 +38,40 @@
 //! ```
 
 pub mod bessel;
-pub mod chart;
+mod chart;
 mod distribution;
-pub mod energy;
-pub mod error;
-pub mod euclidean;
+mod energy;
+mod error;
+mod euclidean;
 pub mod integration;
-pub mod manifold;
-pub mod metric;
-pub mod mixture;
-pub mod poincare;
-pub mod sphere;
+mod manifold;
+mod metric;
+mod mixture;
+mod poincare;
+mod sphere;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod uniform;
-pub mod vmf_rand;
-pub mod von_mises_fisher;
+mod uniform;
+mod vmf_rand;
+mod von_mises_fisher;
 mod wrapped_normal;
 
-pub use chart::{Chart, ChartEnergy};
+pub use chart::{Chart, ChartEnergy, autograd_inv_metric_div, autograd_metric};
 pub use distribution::TensorDistribution;
-pub use energy::{Energy, FnEnergy, GaussianEnergy, InnerProductEnergy, ModuleEnergy};
+pub use energy::{
+    Energy, FnEnergy, GaussianEnergy, InnerProductEnergy, ModuleEnergy, autograd_energy_and_grad,
+    differentiable, grad_of_sum,
+};
 pub use error::{ManifoldError, Result};
 pub use euclidean::{Euclidean, IdentityChart};
 pub use manifold::Manifold;
-pub use metric::Metric;
-pub use mixture::VmfMixture;
-pub use poincare::{PoincareBall, PoincareChart};
+pub use metric::{Metric, max_abs, row_dot, row_norm_sq};
+pub use mixture::{EM_KAPPA_MAX, VmfMixture};
+pub use poincare::{BOUNDARY_EPS, PoincareBall, PoincareChart};
 pub use sphere::{Sphere, StereographicChart};
 pub use uniform::{HypersphericalUniform, log_sphere_area};
 pub use vmf_rand::VonMisesFisherRng;
-pub use von_mises_fisher::VonMisesFisher;
+pub use von_mises_fisher::{VonMisesFisher, solve_concentration};
 pub use wrapped_normal::WrappedNormalMixture;
 
 // The README (packaged with the crate) shows a complete program: run it as a doctest.

@@ -166,7 +166,7 @@ mod tests {
     use super::*;
     use crate::chart::ChartEnergy;
     use crate::energy::{Energy, FnEnergy};
-    use crate::testing::{check_chart_energy, check_energy, check_manifold};
+    use crate::testing::{check_chart_energy, check_energy, check_manifold, devices};
     use tch::Device;
 
     const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
@@ -182,11 +182,14 @@ mod tests {
             let m = Sphere::new(n).expect("valid");
             let y = points(&m, 16);
             check_manifold(&m, &y, true);
-            let chart = m.chart_at(&y);
-            assert!(chart.coords(&y).abs().max().double_value(&[]) <= 1.0 + 1e-12);
             let e = FnEnergy::new(|y: &Tensor| (y.select(1, 0) * 3.0).sin() + y.select(1, n));
-            check_chart_energy(&e, &chart, &chart.coords(&y));
-            check_energy(&ChartEnergy::new(&e, &chart), &chart.coords(&y));
+            for device in devices() {
+                let y = y.to_device(device);
+                let chart = m.chart_at(&y);
+                assert!(chart.coords(&y).abs().max().double_value(&[]) <= 1.0 + 1e-12);
+                check_chart_energy(&e, &chart, &chart.coords(&y));
+                check_energy(&ChartEnergy::new(&e, &chart), &chart.coords(&y));
+            }
         }
     }
 

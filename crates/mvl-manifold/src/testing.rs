@@ -9,7 +9,7 @@ use crate::energy::{Energy, autograd_energy_and_grad, differentiable, grad_of_su
 use crate::manifold::Manifold;
 use crate::metric::{max_abs, row_dot};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use tch::Tensor;
+use tch::{Device, Tensor};
 
 /// Seeds libtorch's global generator and holds a process-wide lock until the guard drops.
 ///
@@ -23,6 +23,17 @@ pub fn seeded(seed: i64) -> MutexGuard<'static, ()> {
     let guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     tch::manual_seed(seed);
     guard
+}
+
+/// The devices every conformance suite runs on: the CPU, and the first CUDA device when
+/// there is one (suites that take points move them to each device; suites whose inputs carry
+/// parameters check the device of their input, and their callers loop over this list).
+pub fn devices() -> Vec<Device> {
+    let mut all = vec![Device::Cpu];
+    if tch::Cuda::is_available() {
+        all.push(Device::Cuda(0));
+    }
+    all
 }
 
 fn assert_close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
@@ -79,7 +90,15 @@ pub fn check_chart<C: Chart + ?Sized>(chart: &C, x: &Tensor, pullback: bool) {
 /// orthogonal to the normal where the manifold is a sphere-like level set (checked through
 /// the chart: a tangent vector's curve stays on the manifold to first order), the chart at `y`
 /// round-trips, and [`check_chart`] holds at the chart coordinates.
+///
+/// Runs on every device of [`devices`] (manifolds hold no tensors), moving `y` there.
 pub fn check_manifold<M: Manifold>(m: &M, y: &Tensor, pullback: bool) {
+    for device in devices() {
+        check_manifold_on(m, &y.to_device(device), pullback);
+    }
+}
+
+fn check_manifold_on<M: Manifold>(m: &M, y: &Tensor, pullback: bool) {
     let tol = 1e-9;
     m.check_points(y)
         .unwrap_or_else(|e| panic!("check_points rejected valid points: {e}"));
@@ -103,7 +122,8 @@ pub fn check_manifold<M: Manifold>(m: &M, y: &Tensor, pullback: bool) {
 }
 
 /// Checks an energy at points `x` (`[b, n]`, f64): the value has shape `[b]`, and `grad`
-/// and `energy_and_grad` agree with autograd.
+/// and `energy_and_grad` agree with autograd. Runs on `x`'s device (an energy's parameters
+/// live on one device): callers loop over [`devices`].
 pub fn check_energy<E: Energy + ?Sized>(e: &E, x: &Tensor) {
     let value = e.energy(x);
     assert_eq!(value.size(), vec![x.size()[0]], "energy shape");

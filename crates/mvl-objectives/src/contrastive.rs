@@ -102,7 +102,7 @@ impl<F: GradientFlow> Objective for ContrastiveDivergence<F> {
 mod tests {
     use super::*;
     use mvl_manifold::FnEnergy;
-    use mvl_manifold::metric::row_dot;
+    use mvl_manifold::row_dot;
     use tch::{Device, Kind};
 
     const EPS: f64 = 1e-2;

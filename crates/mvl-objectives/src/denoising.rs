@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::objective::{Objective, check_batch, positive};
 use mvl_manifold::Energy;
-use mvl_manifold::metric::{row_dot, row_norm_sq};
+use mvl_manifold::{row_dot, row_norm_sq};
 use tch::Tensor;
 
 /// Denoising score matching with noise level σ (ε = σ²), scaled to estimate J_SM:

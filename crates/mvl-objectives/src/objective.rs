@@ -2,7 +2,7 @@
 
 use crate::error::{ObjectiveError, Result};
 use mvl_manifold::Energy;
-use mvl_manifold::energy::grad_of_sum;
+use mvl_manifold::grad_of_sum;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use tch::{Kind, Tensor};
 
@@ -15,7 +15,7 @@ use tch::{Kind, Tensor};
 ///
 /// # Shapes
 /// `x`: `[b, n]`; `per_sample`: `[b]`; `loss`: `[]`.
-pub trait Objective {
+pub trait Objective: std::fmt::Debug + Send {
     /// A short name for messages and result files.
     fn name(&self) -> &'static str;
 

@@ -2,8 +2,8 @@
 
 use crate::error::Result;
 use crate::objective::{Objective, check_batch, sum_over_hessian_rows};
-use mvl_manifold::energy::differentiable;
-use mvl_manifold::metric::row_dot;
+use mvl_manifold::differentiable;
+use mvl_manifold::row_dot;
 use mvl_manifold::{Chart, Energy, Euclidean, Manifold};
 use tch::Tensor;
 
@@ -76,6 +76,6 @@ impl<M: Manifold> Objective for ScoreMatching<M> {
 /// (E∘embed, ∇ₓ(E∘embed)) at chart points `x` (a leaf requiring gradients), with the graph.
 fn energy_in_chart<C: Chart>(energy: &dyn Energy, chart: &C, x: &Tensor) -> (Tensor, Tensor) {
     let value = energy.energy(&chart.embed(x));
-    let grad = mvl_manifold::energy::grad_of_sum(&value, x);
+    let grad = mvl_manifold::grad_of_sum(&value, x);
     (value, grad)
 }

@@ -3,8 +3,8 @@
 use crate::error::{ObjectiveError, Result};
 use crate::objective::{Objective, check_batch};
 use mvl_manifold::Energy;
-use mvl_manifold::energy::{differentiable, grad_of_sum};
-use mvl_manifold::metric::{row_dot, row_norm_sq};
+use mvl_manifold::{differentiable, grad_of_sum};
+use mvl_manifold::{row_dot, row_norm_sq};
 use tch::Tensor;
 
 /// The distribution of the random projections v.

@@ -6,7 +6,7 @@
 
 use crate::{Objective, ObjectiveError};
 use mvl_manifold::Energy;
-use mvl_manifold::testing::seeded;
+use mvl_manifold::testing::{devices, seeded};
 use tch::{Device, Kind, Tensor};
 
 /// The seed of every evaluation of the suite (reseeded before each, so that finite
@@ -21,16 +21,7 @@ const H: f64 = 1e-5;
 /// size up to 1/ε ≈ 10³ that minimum velocity objectives divide by.
 const TOL: f64 = 1e-5;
 
-/// The devices the suite runs on: the CPU, and the first CUDA device when there is one.
-pub fn devices() -> Vec<Device> {
-    let mut all = vec![Device::Cpu];
-    if tch::Cuda::is_available() {
-        all.push(Device::Cuda(0));
-    }
-    all
-}
-
-/// Checks `objective` on every device of [`devices`], with a small parametrised f64 energy
+/// Checks `objective` on every device of [`mvl_manifold::testing::devices`], with a small parametrised f64 energy
 /// E_θ(y) = ½a|y|² − μᵀy + b Σⱼ sin yⱼ, θ = (a, b, μ) = (0.2, 0.1, 0.1, −0.1, …), gentle enough
 /// (|∇E| < 1 for |y| ≤ 2) that the flows' per-row step rescaling stays inactive:
 ///

@@ -157,7 +157,7 @@ mod tests {
     /// κ ≤ 5000 by the 3√κ rule).
     #[test]
     fn baselines_are_normalised() {
-        tch::manual_seed(2);
+        let _seed = mvl_manifold::testing::seeded(2);
         let pts = Tensor::randn([30, 3], (Kind::Double, tch::Device::Cpu));
         let pts = &pts / pts.norm_scalaropt_dim(2, [1], true);
         let grid = Grid::sphere2(240, 480);

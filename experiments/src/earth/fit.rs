@@ -12,7 +12,7 @@
 use super::density::{Normaliser, nll};
 use crate::output::progress;
 use anyhow::Result;
-use mvl_manifold::metric::row_dot;
+use mvl_manifold::row_dot;
 use mvl_manifold::{Energy, Manifold, Sphere};
 use mvl_objectives::Objective;
 use mvl_train::{EarlyStopping, Ema, Evaluation, OptimizerConfig, TrainConfig, train};

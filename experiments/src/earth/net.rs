@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn frequencies_are_fixed_and_scaled() {
-        tch::manual_seed(0);
+        let _seed = mvl_manifold::testing::seeded(0);
         let vs = nn::VarStore::new(Device::Cpu);
         let config = NetConfig {
             features: 2000,

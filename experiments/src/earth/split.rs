@@ -38,6 +38,8 @@ mod tests {
 
     #[test]
     fn split_sizes_and_disjointness() {
+        // Split::random reseeds the global generator: hold the lock.
+        let _seed = mvl_manifold::testing::seeded(0);
         let y = to_unit_vectors(
             &(0..95)
                 .map(|i| [i as f64 - 47.0, 2.0 * i as f64])

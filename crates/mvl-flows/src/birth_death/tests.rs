@@ -3,7 +3,7 @@
 use super::*;
 use crate::testing::check_flow;
 use crate::{FlowError, Langevin};
-use mvl_manifold::metric::max_abs;
+use mvl_manifold::max_abs;
 use mvl_manifold::{FnEnergy, Manifold, Sphere};
 
 const F64: (Kind, Device) = (Kind::Double, Device::Cpu);

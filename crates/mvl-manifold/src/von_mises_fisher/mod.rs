@@ -172,7 +172,13 @@ impl VonMisesFisher {
     /// ln C_m(κ) = −ln|S^{m−1}| − ln ₀F₁(; m/2; κ²/4), `[b]` (module docs); its κ-derivative
     /// is −A_m(κ).
     pub fn log_normalizer(&self) -> Tensor {
-        -log_iv_normalized_tensor(self.order(), &self.concentration) - log_sphere_area(self.m - 1)
+        Self::log_normalizer_of(self.m, &self.concentration)
+    }
+
+    /// ln C_m(κ) of the vMF density on S^{m−1} ⊂ R^m for concentrations κ ≥ 0 of any shape,
+    /// without a distribution (kernel density estimates use it with one shared κ).
+    pub fn log_normalizer_of(m: i64, concentration: &Tensor) -> Tensor {
+        -log_iv_normalized_tensor(0.5 * m as f64 - 1.0, concentration) - log_sphere_area(m - 1)
     }
 
     /// The entropy H = −κ A_m(κ) − ln C_m(κ), `[b]` (paper-spec §7.1).
