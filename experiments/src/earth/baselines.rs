@@ -49,24 +49,31 @@ impl VmfKde {
     /// The KDE of `train` whose κ has the smallest validation NLL: log₁₀ κ on the grid
     /// 0, 0.25, ..., 6, then on steps of 0.025 within ±0.25 of the best; with every candidate.
     pub fn select(train: &Tensor, val: &Tensor) -> Result<(VmfKde, Vec<Candidate>)> {
-        let score = |log10_kappa: f64| -> Result<Candidate> {
+        let score = |log10_kappa: f64| -> Result<(f64, Candidate)> {
             let kappa = 10f64.powf(log10_kappa);
             let val_nll = mean_nll(&VmfKde::new(train, kappa)?.log_prob(val));
-            Ok(Candidate {
-                params: serde_json::json!({ "kappa": kappa }),
-                val_nll,
-            })
+            let params = serde_json::json!({ "kappa": kappa });
+            Ok((kappa, Candidate { params, val_nll }))
         };
-        let mut candidates = (0..=24)
+        let mut scored = (0..=24)
             .map(|i| score(i as f64 * 0.25))
             .collect::<Result<Vec<_>>>()?;
-        let coarse = best(&candidates)["kappa"].as_f64().unwrap_or(1.0).log10();
+        let coarse = best_kappa(&scored).log10();
         for i in (-10..=10).filter(|&i| i != 0) {
-            candidates.push(score(coarse + i as f64 * 0.025)?);
+            scored.push(score(coarse + i as f64 * 0.025)?);
         }
-        let kappa = best(&candidates)["kappa"].as_f64().unwrap_or(1.0);
+        let kappa = best_kappa(&scored);
+        let candidates = scored.into_iter().map(|(_, c)| c).collect();
         Ok((VmfKde::new(train, kappa)?, candidates))
     }
+}
+
+/// The κ of the candidate with the smallest validation NLL (first on ties; 1 for none).
+fn best_kappa(scored: &[(f64, Candidate)]) -> f64 {
+    scored
+        .iter()
+        .min_by(|a, b| a.1.val_nll.total_cmp(&b.1.val_nll))
+        .map_or(1.0, |(kappa, _)| *kappa)
 }
 
 /// −mean of log-likelihoods (f64), +∞ when some are not finite.
@@ -76,14 +83,6 @@ pub fn mean_nll(log_prob: &Tensor) -> f64 {
         .mean(Kind::Double)
         .double_value(&[]);
     if v.is_nan() { f64::INFINITY } else { v }
-}
-
-/// The parameters of the candidate with the smallest validation NLL (first on ties).
-fn best(candidates: &[Candidate]) -> &serde_json::Value {
-    candidates
-        .iter()
-        .min_by(|a, b| a.val_nll.total_cmp(&b.val_nll))
-        .map_or(&serde_json::Value::Null, |c| &c.params)
 }
 
 /// Settings of the mixture search.

@@ -113,13 +113,21 @@ pub fn smoothed_batch(train: &Tensor, batch: i64, sigma: f64) -> Tensor {
     Sphere::new(2).map_or(y.shallow_clone(), |s| s.project(&(&y + tangent)))
 }
 
+/// What every validation evaluation records besides its NLL.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct ValDetails {
+    /// log Z of the energy on the validation quadrature.
+    log_z: f64,
+}
+
 impl EvalPoint {
     /// The point of an early-stopping evaluation whose details hold `log_z`.
     fn from(e: &Evaluation) -> Self {
         Self {
             step: e.step,
             val_nll: e.score,
-            log_z: e.details["log_z"].as_f64().unwrap_or(f64::NAN),
+            log_z: serde_json::from_value::<ValDetails>(e.details.clone())
+                .map_or(f64::NAN, |d| d.log_z),
             train_loss: e.train_loss,
         }
     }
@@ -141,9 +149,10 @@ pub fn fit(
     let normaliser = Normaliser::new(config.val_n_theta, val.kind(), val.device());
     let validate = |_: &nn::VarStore| {
         let log_z = normaliser.log_z(energy);
+        let details = ValDetails { log_z };
         (
             nll(energy, val, log_z),
-            serde_json::json!({ "log_z": log_z }),
+            serde_json::to_value(details).unwrap_or_default(),
         )
     };
     let mut early = EarlyStopping::new(config.eval_every, config.patience, validate)?;
