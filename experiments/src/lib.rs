@@ -12,6 +12,7 @@ pub mod earth;
 pub mod estimators;
 pub mod figure1;
 pub mod fixtures;
+pub mod images;
 pub mod nets;
 pub mod output;
 pub mod plot;
