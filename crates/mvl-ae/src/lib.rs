@@ -1,14 +1,18 @@
 //! Implicit auto-encoders whose entropy gradients come from a learned score (Wang et al.,
-//! AISTATS 2020, §5): the encoder's aggregate or conditional distribution q(z) is only
-//! sampled, and an energy E ≈ −log q trained by minimum velocity learning supplies
-//! ∇_z log q.
+//! AISTATS 2020, §5): the encoder's conditional distribution q(z|x) is only sampled, and an
+//! energy E(z|x) ≈ −ln q(z|x) trained by minimum velocity learning supplies ∇_z ln q
+//! (paper eq. 19, [`entropy_surrogate`]).
 //!
-//! So far this crate holds the one piece every such model shares, the entropy-gradient
-//! surrogate of paper eq. (19); the VAE/WAE training loops are not implemented yet.
+//! - [`data`]: MNIST from its IDX files (checksummed), dynamic binarisation, a resumable
+//!   shuffled batch stream (paper-spec §4.1);
+//! - [`nets`]: TF-initialised dense networks; [`latent`]: R^nz and S^nz latents, priors and
+//!   the energy networks ⟨z, ψ(z[, x])⟩;
+//! - [`implicit_vae`]: the implicit VAE (paper-spec §4.2-4.4), trained in two phases with
+//!   [`mvl_train::train_groups`]; [`explicit_vae`]: the Gaussian and vMF baselines (§4.5).
 //!
 //! ```
 //! use mvl_ae::entropy_surrogate;
-//! use mvl_manifold::FnEnergy;
+//! use mvl_manifold::{Euclidean, FnEnergy};
 //! use tch::{Device, Kind, Tensor};
 //!
 //! // z = σ·ε with the exact energy of N(0, σ²) (its parameter held fixed): the surrogate's
@@ -18,29 +22,24 @@
 //! let eps = Tensor::randn([100_000, 1], (Kind::Double, Device::Cpu));
 //! let z = &eps * &sigma;
 //! let energy = FnEnergy::new(|z: &Tensor| z.square().squeeze_dim(-1) / (2.0 * 0.25));
-//! entropy_surrogate(&energy, &z).backward();
+//! entropy_surrogate(&Euclidean::new(1)?, &energy, &z).backward();
 //! let grad = sigma.grad().double_value(&[]);
 //! assert!((grad - 2.0).abs() < 0.05, "{grad}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use mvl_manifold::Energy;
-use tch::Tensor;
+pub mod data;
+mod elbo;
+mod entropy;
+pub mod error;
+pub mod explicit_vae;
+pub mod implicit_vae;
+pub mod latent;
+pub mod nets;
 
-/// A scalar whose gradient with respect to the parameters φ of a sampler z = g_φ(ε) is an
-/// estimate of the gradient of the entropy H(q_φ) = −E_q log q_φ(z), given an energy
-/// E ≈ −log q_φ + const (paper eq. 19):
-///
-/// ∇_φ H = −E_ε[∇_z log q(z) · ∂z/∂φ] ≈ E_ε[∇_z E(z) · ∂z/∂φ] = ∇_φ mean E(g_φ(ε)),
-///
-/// where only z carries φ (the energy's own parameters must not be updated with this
-/// gradient: step only the sampler's optimiser). Its value is not the entropy.
-///
-/// # Shapes
-/// `z`: `[b, d]` samples (with their graph to φ); result `[]`.
-pub fn entropy_surrogate(energy: &dyn Energy, z: &Tensor) -> Tensor {
-    let e = energy.energy(z);
-    e.mean(e.kind())
-}
+pub use elbo::{Elbo, bernoulli_nll};
+pub use entropy::entropy_surrogate;
+pub use error::{AeError, Result};
 
 // The README (packaged with the crate) shows a complete program: run it as a doctest.
 #[cfg(doctest)]

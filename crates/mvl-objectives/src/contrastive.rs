@@ -95,6 +95,7 @@ impl<F: GradientFlow> Objective for ContrastiveDivergence<F> {
             self.control_variate,
             Proposal::Detached,
         )
+        .map(|(terms, _)| terms)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The minimum velocity learning (MVL) objective for any gradient flow.
 
 use crate::error::Result;
-use crate::objective::{Objective, check_batch};
+use crate::objective::{Objective, check_batch, ensure_finite_loss, guarded};
 use mvl_flows::{GradientFlow, Langevin, RiemannianLangevin};
 use mvl_manifold::{Energy, Manifold};
 use tch::Tensor;
@@ -112,7 +112,22 @@ impl<F: GradientFlow> Objective for MinimumVelocity<F> {
     fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
         check_batch(self.name(), x)?;
         let proposal = Proposal::Differentiable;
-        energy_drop(&self.flow, energy, x, self.control_variate, proposal)
+        energy_drop(&self.flow, energy, x, self.control_variate, proposal).map(|(terms, _)| terms)
+    }
+
+    /// The loss and E(x⁻) at the proposals of the sampler step, `[b]` (with its graph).
+    fn loss_and_moved_energy(
+        &self,
+        energy: &dyn Energy,
+        x: &Tensor,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        check_batch(self.name(), x)?;
+        let proposal = Proposal::Differentiable;
+        let (terms, moved) = guarded(self.name(), x, || {
+            energy_drop(&self.flow, energy, x, self.control_variate, proposal)
+        })?;
+        ensure_finite_loss(self.name(), &terms)?;
+        Ok((terms.mean(terms.kind()), Some(moved)))
     }
 }
 
@@ -133,22 +148,24 @@ pub(crate) enum Proposal {
 /// (the control-variate term only when `control_variate` is on and the flow has a
 /// diffusion; εᵢ the flow's per-row step). [`MinimumVelocity`] and
 /// [`crate::ContrastiveDivergence`] differ only in the flow's target and in `proposal`.
+/// Returns the per-row terms and E(x⁻).
 pub(crate) fn energy_drop<F: GradientFlow + ?Sized>(
     flow: &F,
     energy: &dyn Energy,
     x: &Tensor,
     control_variate: bool,
     proposal: Proposal,
-) -> Result<Tensor> {
+) -> Result<(Tensor, Tensor)> {
     let step = flow.step(energy, x)?;
     let next = match proposal {
         Proposal::Differentiable => step.next,
         Proposal::Detached => step.next.detach(),
     };
-    let drop = &step.energy - energy.energy(&next);
+    let moved = energy.energy(&next);
+    let drop = &step.energy - &moved;
     let drop = match (&step.diffusion, control_variate) {
         (Some(cv), true) => drop + cv,
         _ => drop,
     };
-    Ok(drop / &step.step_size)
+    Ok((drop / &step.step_size, moved))
 }

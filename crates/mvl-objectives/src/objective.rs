@@ -38,6 +38,19 @@ pub trait Objective: std::fmt::Debug + Send {
         ensure_finite_loss(self.name(), &terms)?;
         Ok(terms.mean(terms.kind()))
     }
+
+    /// [`Objective::loss`] together with the energies E(x⁻) `[b]` at the points a sampler
+    /// step moved the data to, for objectives that make one ([`crate::MinimumVelocity`]);
+    /// `None` for the others (the default). The authors' energy losses penalise E(x⁻)² next
+    /// to E(x)² (paper-spec §2.7); this is where the moved points' energies come from
+    /// without a second sampler step.
+    fn loss_and_moved_energy(
+        &self,
+        energy: &dyn Energy,
+        x: &Tensor,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        Ok((self.loss(energy, x)?, None))
+    }
 }
 
 /// Checks that `x` is a non-empty `[b, n]` batch.

@@ -136,3 +136,38 @@ fn wasserstein_fisher_rao_in_the_plane_and_on_spheres() {
         check_wfr(sphere, || VmfKde::new(&points, 4.0).expect("valid"), &y);
     }
 }
+
+/// `loss_and_moved_energy` is `loss` (same draws) plus E at the step's proposals; objectives
+/// without a sampler step report none.
+#[test]
+fn moved_energies_are_those_of_the_sampler_step() {
+    use mvl_manifold::Energy;
+    let sphere = Sphere::new(2).expect("valid");
+    let y = sphere_batch(sphere);
+    let energy = mvl_manifold::FnEnergy::new(|y: &Tensor| y.select(1, 2) * -3.0 + y.select(1, 0));
+    let mvl = MinimumVelocity::riemannian(sphere, EPS).expect("valid");
+    let (loss, moved) = {
+        let _seed = mvl_manifold::testing::seeded(83);
+        mvl.loss_and_moved_energy(&energy, &y).expect("finite")
+    };
+    let (plain, next) = {
+        let _seed = mvl_manifold::testing::seeded(83);
+        let plain = mvl.loss(&energy, &y).expect("finite");
+        tch::manual_seed(83);
+        (plain, mvl.flow().step(&energy, &y).expect("valid").next)
+    };
+    assert_eq!(loss.double_value(&[]), plain.double_value(&[]));
+    let moved = moved.expect("MVL moves the data");
+    assert!(moved.allclose(&energy.energy(&next), 1e-12, 1e-12, false));
+    assert!(!moved.allclose(&energy.energy(&y), 1e-6, 1e-6, false));
+    let sm = ScoreMatching::euclidean(2).expect("valid");
+    let x = plane_batch();
+    let flat =
+        mvl_manifold::FnEnergy::new(|x: &Tensor| x.square().sum_dim_intlist(1, false, x.kind()));
+    assert!(
+        sm.loss_and_moved_energy(&flat, &x)
+            .expect("finite")
+            .1
+            .is_none()
+    );
+}

@@ -20,8 +20,13 @@ const FORMAT: u32 = 1;
 /// What a run has recorded so far, kept across resumes so no work is lost.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct History {
-    /// The loss of every completed iteration.
+    /// The loss of every completed iteration (of the first phase when there are several,
+    /// [`crate::train_groups`]).
     pub losses: Vec<f64>,
+    /// The loss of every phase of every completed iteration, `[phase][iteration]`
+    /// (`phase_losses[0] == losses`). Empty in checkpoints written before phases existed.
+    #[serde(default)]
+    pub phase_losses: Vec<Vec<f64>>,
     /// Training wall-clock seconds over all invocations.
     pub seconds: f64,
 }
@@ -35,13 +40,13 @@ pub struct ObserverState {
     pub tensors: Vec<(String, Tensor)>,
 }
 
-/// Everything a checkpoint holds besides the model.
+/// Everything a checkpoint holds besides the models.
 #[derive(Debug)]
 pub struct State {
     /// Completed iterations.
     pub iteration: usize,
-    /// The optimiser's tensors.
-    pub optimizer: Vec<Tensor>,
+    /// The tensors of each parameter group's optimiser, in the order of the groups.
+    pub optimizers: Vec<Vec<Tensor>>,
     /// The observers' states, in the order the observers were given.
     pub observers: Vec<ObserverState>,
     /// The history up to `iteration`.
@@ -60,15 +65,27 @@ struct Meta {
 }
 
 /// The checkpoint folder of one run, identified by its configuration.
+///
+/// Each parameter group has its model file and optimiser file: `model.ot` and
+/// `optimizer.ot` for a single unnamed group ([`Checkpoint::new`], the layout of
+/// [`crate::train`]), `model-NAME.ot` and `optimizer-NAME.ot` for named groups
+/// ([`Checkpoint::with_groups`]).
 #[derive(Debug)]
 pub struct Checkpoint {
     dir: PathBuf,
     config: serde_json::Value,
+    groups: Vec<String>,
 }
 
 impl Checkpoint {
-    /// The checkpoint in `dir` of the run configured by `config`.
+    /// The checkpoint in `dir` of the single-group run configured by `config`.
     pub fn new<C: Serialize>(dir: &Path, config: &C) -> Result<Self> {
+        Self::with_groups(dir, config, vec![String::new()])
+    }
+
+    /// The checkpoint in `dir` of the run configured by `config`, with the parameter groups
+    /// `groups` (names, in order; an empty name stands for the single unnamed group).
+    pub fn with_groups<C: Serialize>(dir: &Path, config: &C, groups: Vec<String>) -> Result<Self> {
         let config = serde_json::to_value(config).map_err(|e| TrainError::StateMismatch {
             what: "run configuration".into(),
             reason: format!("not serialisable: {e}"),
@@ -76,6 +93,26 @@ impl Checkpoint {
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
+            groups,
+        })
+    }
+
+    /// The model and optimiser file names of group `k`.
+    fn files(&self, k: usize) -> (String, String) {
+        match self.groups[k].as_str() {
+            "" => ("model.ot".into(), "optimizer.ot".into()),
+            name => (format!("model-{name}.ot"), format!("optimizer-{name}.ot")),
+        }
+    }
+
+    /// Fails unless `stores` has one entry per group.
+    fn check_stores(&self, stores: usize) -> Result<()> {
+        if stores == self.groups.len() {
+            return Ok(());
+        }
+        Err(TrainError::StateMismatch {
+            what: "parameter groups".into(),
+            reason: format!("the checkpoint has {}, given {stores}", self.groups.len()),
         })
     }
 
@@ -84,10 +121,12 @@ impl Checkpoint {
         &self.dir
     }
 
-    /// Loads the model into `vs` and returns the rest of the state, or `None` when there is
-    /// no checkpoint. Errors: [`TrainError::ConfigMismatch`] for a checkpoint of another
-    /// configuration, [`TrainError::CorruptCheckpoint`] for a damaged one.
-    pub fn restore(&self, vs: &mut nn::VarStore) -> Result<Option<State>> {
+    /// Loads each group's model into its store (`stores`, in the order of the groups) and
+    /// returns the rest of the state, or `None` when there is no checkpoint. Errors:
+    /// [`TrainError::ConfigMismatch`] for a checkpoint of another configuration,
+    /// [`TrainError::CorruptCheckpoint`] for a damaged one.
+    pub fn restore(&self, stores: &mut [&mut nn::VarStore]) -> Result<Option<State>> {
+        self.check_stores(stores.len())?;
         let old = self.aside();
         let dir = match (self.dir.is_dir(), old.is_dir()) {
             (true, _) => &self.dir,
@@ -102,9 +141,14 @@ impl Checkpoint {
                 return Err(self.corrupt(&path, "checksum mismatch (truncated or damaged)"));
             }
         }
-        let model = dir.join("model.ot");
-        vs.load(&model).map_err(|e| self.corrupt(&model, e))?;
-        let optimizer = self.load_tensors(&dir.join("optimizer.ot"))?;
+        let mut optimizers = Vec::new();
+        for (k, vs) in stores.iter_mut().enumerate() {
+            let (model, optimizer) = self.files(k);
+            let model = dir.join(model);
+            vs.load(&model).map_err(|e| self.corrupt(&model, e))?;
+            let tensors = self.load_tensors(&dir.join(optimizer))?;
+            optimizers.push(tensors.into_iter().map(|(_, t)| t).collect());
+        }
         let mut observers = Vec::new();
         for (k, json) in meta.observers.into_iter().enumerate() {
             let name = format!("observer-{k}.ot");
@@ -116,16 +160,23 @@ impl Checkpoint {
             };
             observers.push(ObserverState { json, tensors });
         }
+        let mut history = meta.history;
+        if history.phase_losses.is_empty() && !history.losses.is_empty() {
+            history.phase_losses = vec![history.losses.clone()];
+        }
         Ok(Some(State {
             iteration: meta.iteration,
-            optimizer: optimizer.into_iter().map(|(_, t)| t).collect(),
+            optimizers,
             observers,
-            history: meta.history,
+            history,
         }))
     }
 
-    /// Saves the model of `vs` and `state`, atomically (module docs).
-    pub fn save(&self, vs: &nn::VarStore, state: &State) -> Result<()> {
+    /// Saves the model of every group (`stores`, in the order of the groups) and `state`,
+    /// atomically (module docs).
+    pub fn save(&self, stores: &[&nn::VarStore], state: &State) -> Result<()> {
+        self.check_stores(stores.len())?;
+        self.check_stores(state.optimizers.len())?;
         let tmp = self.sibling(&format!("tmp-{}", std::process::id()));
         remove_dir(&tmp)?;
         std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
@@ -133,17 +184,20 @@ impl Checkpoint {
             path,
             message: e.to_string(),
         };
-        let model = tmp.join("model.ot");
-        vs.save(&model).map_err(|e| torch(model.clone(), e))?;
-        let named: Vec<(String, &Tensor)> = state
-            .optimizer
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (format!("s{i:06}"), t))
-            .collect();
-        let opt = tmp.join("optimizer.ot");
-        Tensor::save_multi(&named, &opt).map_err(|e| torch(opt.clone(), e))?;
-        let mut names = vec!["model.ot".to_owned(), "optimizer.ot".to_owned()];
+        let mut names = vec![];
+        for (k, (vs, optimizer)) in stores.iter().zip(&state.optimizers).enumerate() {
+            let (model_name, opt_name) = self.files(k);
+            let model = tmp.join(&model_name);
+            vs.save(&model).map_err(|e| torch(model.clone(), e))?;
+            let named: Vec<(String, &Tensor)> = optimizer
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("s{i:06}"), t))
+                .collect();
+            let opt = tmp.join(&opt_name);
+            Tensor::save_multi(&named, &opt).map_err(|e| torch(opt.clone(), e))?;
+            names.extend([model_name, opt_name]);
+        }
         for (k, o) in state.observers.iter().enumerate() {
             if !o.tensors.is_empty() {
                 let name = format!("observer-{k}.ot");

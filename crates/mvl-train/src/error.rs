@@ -44,6 +44,27 @@ pub enum TrainError {
         #[source]
         source: ObjectiveError,
     },
+    /// The loss of one phase of a run with parameter groups failed ([`crate::train_groups`]).
+    #[error("{label}: iteration {iteration}, phase {phase}: {source}")]
+    Phase {
+        /// The run's label.
+        label: String,
+        /// The 0-based iteration.
+        iteration: usize,
+        /// The phase's (its parameter group's) name.
+        phase: String,
+        /// What failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A parameter group that cannot be trained as given (bad or repeated name, no store).
+    #[error("parameter group {name:?}: {reason}")]
+    InvalidGroup {
+        /// The group's name.
+        name: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// An observer (validation, early stopping, ...) failed.
     #[error("{label}: iteration {iteration}: {message}")]
     Observer {

@@ -7,7 +7,9 @@
 //! its last checkpoint and ends with the same parameters, bit for bit, as an uninterrupted
 //! run; a checkpoint that is damaged or belongs to another configuration is a typed error,
 //! never a silent fresh start; a non-finite loss ends the run with an error and leaves the
-//! last good checkpoint in place.
+//! last good checkpoint in place. Models with several parameter groups, each with its own
+//! loss and optimiser (an auto-encoder and the energy that supplies its entropy gradient),
+//! train with [`train_groups`].
 //!
 //! ```
 //! use mvl_manifold::FnEnergy;
@@ -41,13 +43,18 @@
 
 pub mod checkpoint;
 pub mod error;
+pub mod groups;
 pub mod observers;
 pub mod optim;
+mod run;
 pub mod seed;
+#[cfg(test)]
+mod test_support;
 pub mod trainer;
 
 pub use checkpoint::{Checkpoint, History, ObserverState, State};
 pub use error::{Result, TrainError};
+pub use groups::{GroupConfig, GroupsConfig, PhaseError, PhaseStep, train_groups};
 pub use observers::{EarlyStopping, Ema, Evaluation};
 pub use optim::{Adam, Optimizer, OptimizerConfig, TfRmsProp};
 pub use seed::{Stream, derive, reseed};

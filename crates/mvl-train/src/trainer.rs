@@ -1,11 +1,13 @@
 //! The training loop, kept apart from the step it repeats (the split argmin makes between a
 //! solver's iteration and its executor): a [`Step`] computes one loss; [`train`] seeds,
-//! differentiates, updates, records, calls the [`Observer`]s and checkpoints.
+//! differentiates, updates, records, calls the [`Observer`]s and checkpoints. Training with
+//! several parameter groups, each with its own loss and optimiser, is [`crate::train_groups`];
+//! [`train`] is its one-group case.
 
-use crate::checkpoint::{Checkpoint, History, ObserverState, State};
-use crate::error::{Result, TrainError};
+use crate::checkpoint::{Checkpoint, ObserverState};
+use crate::error::Result;
 use crate::optim::OptimizerConfig;
-use crate::seed::{Stream, reseed};
+use crate::run::{PhaseFailure, Plan, run};
 use mvl_objectives::ObjectiveError;
 use serde::Serialize;
 use std::path::Path;
@@ -61,6 +63,21 @@ pub trait Observer: std::fmt::Debug {
     fn begin(&mut self, _start: usize, _iterations: usize) {}
     /// Called after the update of iteration `iteration` (0-based) whose loss was `loss`.
     fn after_step(&mut self, iteration: usize, loss: f64, vs: &nn::VarStore) -> Result<Control>;
+    /// Called after all phases of iteration `iteration` of a run with parameter groups
+    /// ([`crate::train_groups`]) with every phase's loss and every group's store, in the order
+    /// of the groups (also for one group). The default passes the first phase's loss and the
+    /// first group's store to [`Observer::after_step`].
+    fn after_phases(
+        &mut self,
+        iteration: usize,
+        losses: &[f64],
+        stores: &[&nn::VarStore],
+    ) -> Result<Control> {
+        match (losses.first(), stores.first()) {
+            (Some(&loss), Some(vs)) => self.after_step(iteration, loss, vs),
+            _ => Ok(Control::Continue),
+        }
+    }
     /// The state to checkpoint.
     fn save(&self) -> ObserverState {
         ObserverState::default()
@@ -74,8 +91,12 @@ pub trait Observer: std::fmt::Debug {
 /// What a run produced besides the trained parameters.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainLog {
-    /// The loss of every iteration, including those of earlier invocations.
+    /// The loss of every iteration, including those of earlier invocations (of the first
+    /// phase when there are several).
     pub losses: Vec<f64>,
+    /// The loss of every phase of every iteration, `[phase][iteration]` (one phase per
+    /// parameter group; `phase_losses[0] == losses`).
+    pub phase_losses: Vec<Vec<f64>>,
     /// Whether the run resumed from a checkpoint, and at which iteration.
     pub resumed_at: Option<usize>,
     /// Training wall-clock seconds, summed over every invocation that worked on the run.
@@ -89,9 +110,10 @@ pub struct TrainLog {
 /// `config.checkpoint_every` iterations and at the end, and resuming from it when it holds
 /// this configuration's checkpoint.
 ///
-/// A non-finite loss stops the run with [`TrainError::NonFiniteLoss`] before anything of
+/// A non-finite loss stops the run with [`crate::TrainError::NonFiniteLoss`] before anything of
 /// that iteration is applied; the checkpoint keeps the last good state (parameters are also
-/// checked before every save).
+/// checked before every save). This is [`crate::train_groups`] with one unnamed group
+/// (checkpoint files `model.ot` and `optimizer.ot`).
 pub fn train(
     config: &TrainConfig,
     vs: &mut nn::VarStore,
@@ -99,131 +121,18 @@ pub fn train(
     observers: &mut [&mut dyn Observer],
     checkpoint: Option<&Path>,
 ) -> Result<TrainLog> {
-    let clock = std::time::Instant::now();
-    if config.checkpoint_every == 0 {
-        return Err(TrainError::InvalidParameter {
-            name: "checkpoint interval",
-            value: 0.0,
-            reason: "must be ≥ 1",
-        });
-    }
-    let mut optimizer = config.optimizer.build(vs)?;
+    let plan = Plan {
+        label: &config.label,
+        iterations: config.iterations,
+        seed: config.seed,
+        checkpoint_every: config.checkpoint_every,
+        groups: vec![(String::new(), config.optimizer)],
+    };
+    let mut phases = |i: usize, _: usize| step.loss(i).map_err(PhaseFailure::Objective);
     let checkpoint = checkpoint
         .map(|dir| Checkpoint::new(dir, config))
         .transpose()?;
-    let (start, mut history) = match checkpoint.as_ref().map(|c| c.restore(vs)).transpose()? {
-        Some(Some(state)) => {
-            optimizer.load_state(state.optimizer)?;
-            restore_observers(observers, state.observers)?;
-            (state.iteration, state.history)
-        }
-        _ => (0, History::default()),
-    };
-    let earlier_seconds = history.seconds;
-    observers
-        .iter_mut()
-        .for_each(|o| o.begin(start, config.iterations));
-    let mut saved_at = (start > 0).then_some(start);
-    for i in start..config.iterations {
-        if let Some(seed) = config.seed {
-            reseed(seed, Stream::Iteration(i));
-        }
-        let loss = step.loss(i).map_err(|source| TrainError::Step {
-            label: config.label.clone(),
-            iteration: i,
-            source,
-        })?;
-        let value = loss.double_value(&[]);
-        if !value.is_finite() {
-            return Err(TrainError::NonFiniteLoss {
-                label: config.label.clone(),
-                iteration: i,
-                value,
-                checkpoint: describe(checkpoint.as_ref(), saved_at),
-            });
-        }
-        loss.backward();
-        optimizer.step(vs);
-        history.losses.push(value);
-        let mut stop = false;
-        for o in observers.iter_mut() {
-            stop |= o.after_step(i, value, vs)? == Control::Stop;
-        }
-        let done = i + 1;
-        let due = stop || done % config.checkpoint_every == 0 || done == config.iterations;
-        if let Some(ck) = checkpoint.as_ref().filter(|_| due) {
-            ensure_finite_parameters(config, vs, i, describe(Some(ck), saved_at))?;
-            history.seconds = earlier_seconds + clock.elapsed().as_secs_f64();
-            let state = State {
-                // A stopped run is complete: rerunning it resumes at the end.
-                iteration: if stop { config.iterations } else { done },
-                optimizer: optimizer.state(),
-                observers: observers.iter().map(|o| o.save()).collect(),
-                history: history.clone(),
-            };
-            ck.save(vs, &state)?;
-            saved_at = Some(state.iteration);
-        }
-        if stop {
-            break;
-        }
-    }
-    Ok(TrainLog {
-        losses: history.losses,
-        resumed_at: (start > 0).then_some(start),
-        seconds: earlier_seconds + clock.elapsed().as_secs_f64(),
-        earlier_seconds,
-    })
-}
-
-fn restore_observers(
-    observers: &mut [&mut dyn Observer],
-    states: Vec<ObserverState>,
-) -> Result<()> {
-    if states.len() != observers.len() {
-        return Err(TrainError::StateMismatch {
-            what: "observers".into(),
-            reason: format!(
-                "checkpoint has {}, the run has {}",
-                states.len(),
-                observers.len()
-            ),
-        });
-    }
-    observers
-        .iter_mut()
-        .zip(states)
-        .try_for_each(|(o, s)| o.restore(s))
-}
-
-fn describe(checkpoint: Option<&Checkpoint>, at: Option<usize>) -> String {
-    match (checkpoint, at) {
-        (Some(ck), Some(i)) => format!("iteration {i} in {}", ck.dir().display()),
-        _ => "none".into(),
-    }
-}
-
-/// Fails with [`TrainError::NonFiniteLoss`] (naming the variable) if an update made a
-/// parameter non-finite, so that no checkpoint ever holds one.
-fn ensure_finite_parameters(
-    config: &TrainConfig,
-    vs: &nn::VarStore,
-    iteration: usize,
-    checkpoint: String,
-) -> Result<()> {
-    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
-    vars.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, v) in vars {
-        if v.isfinite().all().int64_value(&[]) == 0 {
-            return Err(TrainError::NonFiniteLoss {
-                label: format!("{} (parameter {name})", config.label),
-                iteration,
-                value: f64::NAN,
-                checkpoint,
-            });
-        }
-    }
-    Ok(())
+    run(&plan, &mut [vs], &mut phases, observers, checkpoint)
 }
 
 #[cfg(test)]

@@ -1,16 +1,12 @@
 use super::*;
+use crate::error::TrainError;
 use crate::observers::{EarlyStopping, Ema, Evaluation};
+use crate::test_support::{Kill, flat, temp};
+use crate::{Checkpoint, OptimizerConfig};
 use mvl_manifold::FnEnergy;
 use mvl_manifold::testing::seeded;
 use mvl_objectives::{MinimumVelocity, Objective};
-use std::path::PathBuf;
 use tch::{Device, Kind};
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mvl-train-loop-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 fn config(iterations: usize) -> TrainConfig {
     TrainConfig {
@@ -41,30 +37,6 @@ fn loss(net: &nn::Sequential) -> std::result::Result<Tensor, ObjectiveError> {
     });
     let x = Tensor::randn([64, 2], (Kind::Float, Device::Cpu));
     MinimumVelocity::langevin(1e-3)?.loss(&energy, &x)
-}
-
-/// An observer that fails after iteration `at`, as a killed process would stop.
-#[derive(Debug)]
-struct Kill(Option<usize>);
-
-impl Observer for Kill {
-    fn after_step(&mut self, i: usize, _: f64, _: &nn::VarStore) -> Result<Control> {
-        match self.0 {
-            Some(k) if i == k => Err(TrainError::Observer {
-                label: "test".into(),
-                iteration: i,
-                message: "killed".into(),
-            }),
-            _ => Ok(Control::Continue),
-        }
-    }
-}
-
-fn flat(vs: &nn::VarStore) -> Vec<f32> {
-    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
-    vars.sort_by(|a, b| a.0.cmp(&b.0));
-    let parts: Vec<Tensor> = vars.iter().map(|(_, t)| t.flatten(0, -1)).collect();
-    Vec::try_from(Tensor::cat(&parts, 0)).expect("f32")
 }
 
 /// Runs 9 iterations with an EMA-averaged early stopping (validation: a fixed batch's loss)
@@ -130,7 +102,7 @@ fn a_non_finite_loss_stops_with_the_last_good_checkpoint_kept() {
         other => panic!("expected NonFiniteLoss at 5, got {other:?}"),
     }
     let ck = Checkpoint::new(&dir, &config(9)).expect("config");
-    let state = ck.restore(&mut vs).expect("readable").expect("kept");
+    let state = ck.restore(&mut [&mut vs]).expect("readable").expect("kept");
     assert_eq!(state.iteration, 4);
     assert!(flat(&vs).iter().all(|v| v.is_finite()));
     let _ = std::fs::remove_dir_all(&dir);
