@@ -3,7 +3,7 @@
 
 use crate::error::{Result, at_least, check_width};
 use crate::nets::{Activation, Mlp};
-use mvl_manifold::metric::row_norm_sq;
+use mvl_manifold::row_norm_sq;
 use mvl_manifold::{Energy, log_sphere_area};
 use serde::{Deserialize, Serialize};
 use tch::{Tensor, nn};

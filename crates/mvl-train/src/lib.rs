@@ -41,23 +41,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod checkpoint;
-pub mod error;
-pub mod groups;
-pub mod observers;
-pub mod optim;
+mod checkpoint;
+mod error;
+mod groups;
+mod observers;
+mod optim;
 mod run;
 pub mod seed;
 #[cfg(test)]
 mod test_support;
-pub mod trainer;
+mod trainer;
 
 pub use checkpoint::{Checkpoint, History, ObserverState, State};
 pub use error::{Result, TrainError};
 pub use groups::{GroupConfig, GroupsConfig, PhaseError, PhaseStep, train_groups};
 pub use observers::{EarlyStopping, Ema, Evaluation};
 pub use optim::{Adam, Optimizer, OptimizerConfig, TfRmsProp};
-pub use seed::{Stream, derive, reseed};
 pub use trainer::{Control, Observer, Step, TrainConfig, TrainLog, train};
 
 // The README (packaged with the crate) shows a complete program: run it as a doctest.
