@@ -16,6 +16,7 @@ pub mod images;
 pub mod nets;
 pub mod output;
 pub mod plot;
+pub mod rows;
 pub mod stats;
 pub mod targets;
 
