@@ -23,6 +23,8 @@
 //! assert!((grad - 2.0).abs() < 0.05, "{grad}");
 //! ```
 
+pub mod ais;
+
 use mvl_manifold::Energy;
 use tch::Tensor;
 
