@@ -45,10 +45,11 @@ impl Evaluated {
 }
 
 /// One HMC transition targeting f_t(z) = p(z)·p(x|z)^t (paper-spec §4.6): momentum
-/// m ~ N(0, I); leapfrog with `position_updates` = L position steps of size ε (a half momentum
-/// step, L − 1 alternations of full position and momentum steps, a final position step and a
-/// half momentum step; the authors use L = 11); the end point is accepted iff
-/// exp(H₀ − H₁) ≥ u, u ~ U(0, 1), with H = U + |m|²/2 (rejected chains stay where they were).
+/// m ~ N(0, I); leapfrog with step ε and L = `position_updates` position updates: a half
+/// momentum step and a position step, then L − 1 times a full momentum step and a position
+/// step, then a final half momentum step (the authors: L = 11); the end point is accepted iff
+/// exp(H₀ − H₁) ≥ u, u ~ U(0, 1), with H = U + |m|²/2 and U = −log f_t (rejected chains stay
+/// where they were).
 ///
 /// Returns the new state and the acceptance mask `[b]` (bool). A trajectory that reaches
 /// non-finite values is rejected (the comparison is false).

@@ -90,8 +90,10 @@ impl Prior {
             Self::StandardNormal { dim } => {
                 row_norm_sq(z) * -0.5 - 0.5 * *dim as f64 * (2.0 * std::f64::consts::PI).ln()
             }
+            // Written as a function of z (times 0) so that energies built from it keep z in
+            // their graph: libtorch hands back no gradient at all for an unused input.
             Self::UniformSphere(s) => {
-                z.select(1, 0).zeros_like() - log_sphere_area(mvl_manifold::Manifold::dim(s))
+                z.select(1, 0) * 0.0 - log_sphere_area(mvl_manifold::Manifold::dim(s))
             }
         }
     }
@@ -104,8 +106,8 @@ pub(crate) fn log_likelihood(ll: &dyn LogLikelihood, z: &Tensor) -> Result<Tenso
     Ok(value)
 }
 
-/// log p(x|z) at `z` (`[b, d]`) and its gradient ∇_z (`[b, d]`), without graphs; zero when
-/// the value does not depend on anything differentiable.
+/// log p(x|z) at `z` (`[b, d]`) and its gradient ∇_z (`[b, d]`), without graphs; zero where
+/// the value does not depend on z.
 ///
 /// Errors: [`AisError::ShapeMismatch`] unless the value has shape `[b]`; [`AisError::Torch`]
 /// when libtorch cannot differentiate it with respect to `z`.
@@ -120,7 +122,9 @@ pub(crate) fn log_likelihood_and_grad(
         if !value.requires_grad() {
             return Ok((value, z.zeros_like()));
         }
-        let total = value.sum(value.kind());
+        // The zero term keeps z in the graph when the value depends on parameters only (a
+        // gradient with respect to an unused input is an error in libtorch).
+        let total = value.sum(value.kind()) + (&z * 0.0).sum(value.kind());
         let mut grads = Tensor::f_run_backward(&[total], &[&z], false, false)
             .map_err(|e| AisError::Torch(e.to_string()))?;
         let grad = grads.pop().unwrap_or_else(|| z.zeros_like());
