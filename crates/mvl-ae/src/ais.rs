@@ -177,8 +177,9 @@ impl Ais {
     ///
     /// Errors: [`AisError::InvalidSetting`] for no images; [`AisError::ShapeMismatch`] when
     /// `log_lik` does not return `[chains·images]`; [`AisError::NonFinite`] when it is not
-    /// finite at a chain's position (where the weights need it); [`AisError::Flow`] from the
-    /// Langevin transitions (a non-finite energy gradient).
+    /// finite at a chain's position (where the weights need it), or, with HMC, its gradient
+    /// there; [`AisError::Flow`] from the Langevin transitions (a non-finite energy gradient);
+    /// [`AisError::Torch`] when libtorch cannot differentiate `log_lik` with respect to z.
     ///
     /// # Shapes
     /// See [`LogLikelihood`]: row c·images + i is chain c of image i.
