@@ -88,7 +88,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mvl-rows-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("summary.json");
-        let row = |name: &str, value| Row { name: name.into(), value };
+        let row = |name: &str, value| Row {
+            name: name.into(),
+            value,
+        };
         Rows::update(&path, |r| r.upsert(row("b", 1.0))).expect("write");
         Rows::update(&path, |r| r.upsert(row("a", 2.0))).expect("write");
         Rows::update(&path, |r| r.upsert(row("b", 3.0))).expect("write");
@@ -96,7 +99,10 @@ mod tests {
         assert_eq!(rows.runs, vec![row("a", 2.0), row("b", 3.0)]);
         assert_eq!(rows.get(&"b".to_owned()).map(|r| r.value), Some(3.0));
         std::fs::write(&path, "{not json").expect("damage");
-        assert!(Rows::<Row>::load(&path).is_err(), "a damaged file is an error");
+        assert!(
+            Rows::<Row>::load(&path).is_err(),
+            "a damaged file is an error"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -88,6 +88,9 @@ pub enum AeError {
     /// An error from the training loop.
     #[error(transparent)]
     Train(#[from] TrainError),
+    /// An error of annealed importance sampling ([`crate::ais`]).
+    #[error(transparent)]
+    Ais(#[from] crate::ais::AisError),
 }
 
 /// Shorthand for results of this crate.

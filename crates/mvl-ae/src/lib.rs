@@ -8,7 +8,10 @@
 //! - [`nets`]: TF-initialised dense networks; [`latent`]: R^nz and S^nz latents, priors and
 //!   the energy networks ⟨z, ψ(z[, x])⟩;
 //! - [`implicit_vae`]: the implicit VAE (paper-spec §4.2-4.4), trained in two phases with
-//!   [`mvl_train::train_groups`]; [`explicit_vae`]: the Gaussian and vMF baselines (§4.5).
+//!   [`mvl_train::train_groups`]; [`explicit_vae`]: the Gaussian and vMF baselines (§4.5);
+//! - [`ais`]: annealed importance sampling of decoder-based models' test log-likelihood
+//!   (HMC in R^nz, Riemannian Langevin with Metropolis-Hastings on S^nz, paper-spec §4.6),
+//!   validated against exact marginals.
 //!
 //! ```
 //! use mvl_ae::entropy_surrogate;
@@ -28,10 +31,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod ais;
 pub mod data;
 mod elbo;
 mod entropy;
-pub mod error;
+mod error;
 pub mod explicit_vae;
 pub mod implicit_vae;
 pub mod latent;
@@ -39,7 +43,7 @@ pub mod nets;
 
 pub use elbo::{Elbo, bernoulli_nll};
 pub use entropy::entropy_surrogate;
-pub use error::{AeError, Result};
+pub use error::{AeError, MNIST_HINT, Result};
 
 // The README (packaged with the crate) shows a complete program: run it as a doctest.
 #[cfg(doctest)]

@@ -59,7 +59,11 @@ pub fn grad_of_sum(out: &Tensor, x: &Tensor) -> Tensor {
     }
     let total = out.sum(out.kind());
     let mut grads = Tensor::run_backward(&[total], &[x], true, true);
-    grads.pop().unwrap_or_else(|| x.zeros_like())
+    // An output that does not depend on `x` (but on parameters) gives an undefined tensor.
+    match grads.pop() {
+        Some(g) if g.defined() => g,
+        _ => x.zeros_like(),
+    }
 }
 
 /// An energy given by a closure, gradients by autograd.
@@ -152,5 +156,25 @@ impl Energy for GaussianEnergy {
 
     fn energy_and_grad(&self, x: &Tensor) -> (Tensor, Tensor) {
         (self.energy(x), self.grad(x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    /// An energy that depends on a parameter but not on the points has gradient zero (autograd
+    /// reports an undefined gradient for the unused input, not an error).
+    #[test]
+    fn gradient_of_an_energy_that_ignores_its_input_is_zero() {
+        let theta = Tensor::from(2.0f64).set_requires_grad(true);
+        let e = FnEnergy::new(|x: &Tensor| {
+            Tensor::ones([x.size()[0]], (Kind::Double, Device::Cpu)) * &theta
+        });
+        let x = Tensor::randn([3, 2], (Kind::Double, Device::Cpu));
+        let g = e.grad(&x);
+        assert_eq!(g.size(), vec![3, 2]);
+        assert_eq!(g.abs().sum(Kind::Double).double_value(&[]), 0.0);
     }
 }
