@@ -57,6 +57,9 @@ pub struct Progress {
     len: u64,
     pos: u64,
     start: std::time::Instant,
+    /// The position at `start` (non-zero after a resume), for the rate.
+    start_pos: u64,
+    message: String,
     terminal: bool,
 }
 
@@ -68,19 +71,26 @@ impl Progress {
         self.bar.inc(n);
         if !self.terminal && self.pos * 10 / self.len.max(1) > before {
             let secs = self.start.elapsed().as_secs_f64();
-            eprintln!("{}: {}/{} ({secs:.0} s)", self.label, self.pos, self.len);
+            let rate = (self.pos - self.start_pos) as f64 / secs.max(1e-9);
+            eprintln!(
+                "{}: {}/{} ({secs:.0} s, {rate:.1} it/s) {}",
+                self.label, self.pos, self.len, self.message
+            );
         }
     }
 
     /// Jumps to `pos` (after a resume).
     pub fn set_position(&mut self, pos: u64) {
         self.pos = pos;
+        self.start_pos = pos;
+        self.start = std::time::Instant::now();
         self.bar.set_position(pos);
     }
 
     /// Sets the bar's message (e.g. the current loss).
-    pub fn set_message(&self, msg: String) {
-        self.bar.set_message(msg);
+    pub fn set_message(&mut self, msg: String) {
+        self.bar.set_message(msg.clone());
+        self.message = msg;
     }
 
     /// Ends the bar.
@@ -100,9 +110,21 @@ impl mvl_train::Observer for Progress {
         &mut self,
         iteration: usize,
         loss: f64,
-        _: &tch::nn::VarStore,
+        vs: &tch::nn::VarStore,
     ) -> mvl_train::Result<mvl_train::Control> {
-        self.set_message(format!("loss {loss:.4}"));
+        self.after_phases(iteration, &[loss], &[vs])
+    }
+
+    /// Shows every phase's loss (e.g. "loss 152.3 / -0.0041" for the −ELBO and the energy
+    /// loss of an implicit VAE).
+    fn after_phases(
+        &mut self,
+        iteration: usize,
+        losses: &[f64],
+        _: &[&tch::nn::VarStore],
+    ) -> mvl_train::Result<mvl_train::Control> {
+        let shown: Vec<String> = losses.iter().map(|l| format!("{l:.4}")).collect();
+        self.set_message(format!("loss {}", shown.join(" / ")));
         self.inc(1);
         if iteration + 1 == self.len as usize {
             self.finish();
@@ -114,10 +136,11 @@ impl mvl_train::Observer for Progress {
 /// A progress indicator over `len` steps labelled `label`, on stderr.
 pub fn progress(len: u64, label: &str) -> Progress {
     let bar = ProgressBar::new(len);
-    let style =
-        ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} {elapsed}<{eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "{prefix:>16} [{bar:30}] {pos}/{len} {elapsed}<{eta} {per_sec} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(label.to_owned());
     Progress {
@@ -126,6 +149,8 @@ pub fn progress(len: u64, label: &str) -> Progress {
         len,
         pos: 0,
         start: std::time::Instant::now(),
+        start_pos: 0,
+        message: String::new(),
         terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     }
 }

@@ -33,6 +33,7 @@
 
 pub mod ais;
 pub mod data;
+mod decoder;
 mod elbo;
 mod entropy;
 mod error;
@@ -41,6 +42,7 @@ pub mod implicit_vae;
 pub mod latent;
 pub mod nets;
 
+pub use decoder::{Decoder, ais_for, test_log_likelihood};
 pub use elbo::{Elbo, bernoulli_nll};
 pub use entropy::entropy_surrogate;
 pub use error::{AeError, MNIST_HINT, Result};

@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 ///
 /// p̂(x) is unbiased for p(x), so log p̂(x) is a stochastic lower bound: E log p̂ ≤ log p, with
 /// a gap of about `std_error`²/2 for small errors (Jensen; delta method).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageEstimate {
     /// log p̂(x) = log((1/C) Σ_c exp w_c) over the C chains.
     pub log_likelihood: f64,
@@ -43,7 +43,7 @@ pub(crate) fn per_image(log_weights: &Tensor) -> Vec<ImageEstimate> {
 
 /// The dataset value: the mean of the images' log p̂(x) (the negative of the test NLL,
 /// paper-spec §4.6), with two standard errors.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetEstimate {
     /// The number of images.
     pub images: usize,
