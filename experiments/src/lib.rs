@@ -13,6 +13,7 @@ pub mod estimators;
 pub mod figure1;
 pub mod fixtures;
 pub mod images;
+pub mod mnist;
 pub mod nets;
 pub mod output;
 pub mod plot;

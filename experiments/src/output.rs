@@ -93,6 +93,14 @@ impl Progress {
         self.message = msg;
     }
 
+    /// Counts iteration `iteration` (0-based) as done, finishing the bar after the last.
+    pub fn step_done(&mut self, iteration: usize) {
+        self.inc(1);
+        if iteration + 1 == self.len as usize {
+            self.finish();
+        }
+    }
+
     /// Ends the bar.
     pub fn finish(&self) {
         self.bar.finish();
@@ -125,10 +133,7 @@ impl mvl_train::Observer for Progress {
     ) -> mvl_train::Result<mvl_train::Control> {
         let shown: Vec<String> = losses.iter().map(|l| format!("{l:.4}")).collect();
         self.set_message(format!("loss {}", shown.join(" / ")));
-        self.inc(1);
-        if iteration + 1 == self.len as usize {
-            self.finish();
-        }
+        self.step_done(iteration);
         Ok(mvl_train::Control::Continue)
     }
 }

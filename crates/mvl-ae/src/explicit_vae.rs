@@ -111,11 +111,24 @@ impl ExplicitVae {
     /// Gaussian KL = ½Σ(m² + s² − 1 − ln s²) (Kingma & Welling 2014, App. B); vMF
     /// KL = [`VonMisesFisher::kl_to_uniform`], samples by [`VonMisesFisher::rsample`].
     pub fn neg_elbo(&self, x: &Tensor) -> Result<Elbo> {
+        let (z, kl) = self.sample_with_kl(x)?;
+        let kind = z.kind();
+        let reconstruction = bernoulli_nll(&self.decode(&z)?, x).mean(kind);
+        Ok(Elbo::new(reconstruction, kl.mean(kind)))
+    }
+
+    /// One reparameterised posterior sample per row of `x` `[b, data_dim]`, `[b, d_z]`.
+    pub fn encode(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.sample_with_kl(x)?.0)
+    }
+
+    /// One posterior sample per row and each row's KL to the prior.
+    fn sample_with_kl(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         crate::error::check_width("data batch", x, self.data_dim)?;
         let h = self.trunk.forward(x);
         let location = self.location.forward(&h);
         let spread = self.spread.forward(&h).softplus();
-        let (z, kl) = match self.posterior {
+        Ok(match self.posterior {
             Posterior::Gaussian => {
                 let z = &location + &spread * location.randn_like();
                 let terms = location.square() + spread.square() - 1.0 - spread.square().log();
@@ -126,9 +139,7 @@ impl ExplicitVae {
                 let q = VonMisesFisher::new(&self.latent.project(&location), &kappa)?;
                 (q.rsample(1).squeeze_dim(0), q.kl_to_uniform())
             }
-        };
-        let reconstruction = bernoulli_nll(&self.decode(&z)?, x).mean(h.kind());
-        Ok(Elbo::new(reconstruction, kl.mean(h.kind())))
+        })
     }
 }
 
