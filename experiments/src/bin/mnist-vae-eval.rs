@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Output root (as given to mnist-vae), device, threads; --quick: 16 images, 100
+    /// Output root (as given to mnist-vae), device, threads; --quick: 128 images, 100
     /// temperatures (a smoke run, not the protocol).
     #[command(flatten)]
     common: CommonArgs,
@@ -38,7 +38,7 @@ struct Args {
     /// AIS inverse temperatures [default: 1000; 100 with --quick].
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..))]
     temps: Option<u64>,
-    /// Test images: the first M of the test set [default: 9984, the paper's; 16 with --quick].
+    /// Test images: the first M of the test set [default: 9984, the paper's; 128 with --quick].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10000))]
     test_images: Option<u64>,
     /// Images per AIS batch (all chains of a batch run together).
@@ -65,7 +65,7 @@ fn main() -> Result<()> {
         .map_or(if quick { 100 } else { 1000 }, |t| t as usize);
     let m = args
         .test_images
-        .map_or(if quick { 16 } else { 9984 }, |m| m as usize);
+        .map_or(if quick { 128 } else { 9984 }, |m| m as usize);
     let chains = args.chains as usize;
     let device = args.common.init();
     let dir = args.common.results_dir("mnist-vae")?;

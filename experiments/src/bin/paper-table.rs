@@ -1,13 +1,17 @@
 //! Prints the headline numbers of the synthetic reproduction next to the paper's, from the
-//! summaries that `estimator-bias-variance` and `sphere-density` wrote.
+//! summaries that `estimator-bias-variance`, `sphere-density` and `mnist-vae(-eval)` wrote
+//! (MNIST rows without an evaluation are left out).
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use mvl_experiments::mnist::{Row, table};
+use mvl_experiments::rows::Rows;
 use mvl_experiments::{density, figure1};
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 
-/// Reads `<results>/{estimator-bias-variance,sphere-density}/summary.json`, prints a table.
+/// Reads `<results>/{estimator-bias-variance,sphere-density,mnist-vae}/summary.json`, prints a
+/// table.
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
@@ -95,10 +99,43 @@ fn figure2(s: &density::Summary) {
     }
 }
 
+fn table1(rows: &Rows<Row>) {
+    println!("Table 1 (MNIST test NLL by AIS, nats; mean ± std over seeds)");
+    let cells = table::cells(&rows.runs);
+    if cells.is_empty() {
+        println!("  no evaluated mnist-vae runs");
+        return;
+    }
+    println!(
+        "  {:3} {:4} {:9} {:5} {:>16} {:>6} {:>7} {:>7} {:>6} {:>7}",
+        "nz", "z", "encoder", "obj", "ours", "seeds", "iters", "images", "temps", "paper"
+    );
+    for c in cells {
+        let objective = c
+            .objective
+            .map_or("-".to_owned(), |o| format!("{o:?}").to_lowercase());
+        println!(
+            "  {:3} {:4} {:9} {:5} {:>16} {:>6} {:>7} {:>7} {:>6} {:>7}",
+            c.nz,
+            format!("{:?}", c.latent).to_lowercase(),
+            format!("{:?}", c.encoder).to_lowercase(),
+            objective,
+            format!("{:.2} ± {:.2}", c.nll_mean, c.nll_std),
+            c.seeds,
+            c.iters,
+            c.test_images,
+            c.temps,
+            c.paper.map_or("-".to_owned(), |p| format!("{p:.2}"))
+        );
+    }
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     figure1(&read(&args, "estimator-bias-variance")?);
     println!();
     figure2(&read(&args, "sphere-density")?);
+    println!();
+    table1(&Rows::load(&args.results.join("mnist-vae/summary.json"))?);
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! (`<out>/mnist-vae/summary.json`, one per run, filled by training and then evaluation).
 
 mod monitor;
+pub mod table;
 
 pub use monitor::Monitor;
 

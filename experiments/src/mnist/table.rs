@@ -1,0 +1,153 @@
+//! Table 1 from the summary rows: test NLL per cell (latent × encoder × nz) as mean ± sample
+//! std over seeds, next to the paper's values.
+
+use super::{Encoder, Latent, Row, ScoreObjective};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One cell of Table 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    /// Latent dimension.
+    pub nz: i64,
+    /// Latent geometry.
+    pub latent: Latent,
+    /// Encoder.
+    pub encoder: Encoder,
+    /// The implicit encoder's energy objective.
+    pub objective: Option<ScoreObjective>,
+    /// Evaluated seeds.
+    pub seeds: usize,
+    /// Mean test NLL over seeds (nats).
+    pub nll_mean: f64,
+    /// Sample std over seeds (0 for one seed).
+    pub nll_std: f64,
+    /// Training iterations, AIS test images and temperatures (the smallest over the seeds:
+    /// a cell mixing budgets shows the smallest).
+    pub iters: usize,
+    /// AIS test images.
+    pub test_images: usize,
+    /// AIS temperatures.
+    pub temps: usize,
+    /// The paper's value (Table 1), for the MVL implicit and the explicit cells at nz 8 and 32.
+    pub paper: Option<f64>,
+}
+
+/// The paper's Table 1 (test NLL, nats; paper-spec §8.1).
+pub fn paper_value(nz: i64, latent: Latent, encoder: Encoder) -> Option<f64> {
+    use {Encoder::*, Latent::*};
+    Some(match (nz, latent, encoder) {
+        (8, Euc, Explicit) => 96.45,
+        (8, Sph, Explicit) => 95.47,
+        (8, Euc, Implicit) => 95.84,
+        (8, Sph, Implicit) => 94.72,
+        (32, Euc, Explicit) => 90.28,
+        (32, Sph, Explicit) => 91.32,
+        (32, Euc, Implicit) => 90.33,
+        (32, Sph, Implicit) => 88.81,
+        _ => return None,
+    })
+}
+
+/// The cells of the evaluated rows, in (nz, latent, encoder, objective) order.
+pub fn cells(rows: &[Row]) -> Vec<Cell> {
+    let mut groups: BTreeMap<_, Vec<&Row>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.evaluation.is_some()) {
+        let s = row.spec;
+        groups
+            .entry((s.nz, s.latent, s.encoder, s.objective))
+            .or_default()
+            .push(row);
+    }
+    groups
+        .into_iter()
+        .map(|((nz, latent, encoder, objective), rs)| {
+            let nll: Vec<f64> = rs
+                .iter()
+                .filter_map(|r| r.evaluation.map(|e| e.nll))
+                .collect();
+            let n = nll.len() as f64;
+            let mean = nll.iter().sum::<f64>() / n;
+            let var = nll.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+            let min = |f: fn(&Row) -> usize| rs.iter().map(|r| f(r)).min().unwrap_or(0);
+            let mvl_or_explicit = matches!(objective, None | Some(ScoreObjective::Mvl));
+            Cell {
+                nz,
+                latent,
+                encoder,
+                objective,
+                seeds: nll.len(),
+                nll_mean: mean,
+                nll_std: var.sqrt(),
+                iters: min(|r| r.iters),
+                test_images: min(|r| r.evaluation.map_or(0, |e| e.test_images)),
+                temps: min(|r| r.evaluation.map_or(0, |e| e.temps)),
+                paper: paper_value(nz, latent, encoder).filter(|_| mvl_or_explicit),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mnist::{Evaluation, RunSpec};
+
+    fn row(
+        encoder: Encoder,
+        objective: Option<ScoreObjective>,
+        seed: u64,
+        nll: Option<f64>,
+    ) -> Row {
+        let spec = RunSpec {
+            latent: Latent::Sph,
+            nz: 8,
+            encoder,
+            objective,
+            seed,
+        };
+        let evaluation = nll.map(|nll| Evaluation {
+            test_images: 512,
+            chains: 16,
+            temps: 1000,
+            nll,
+            nll_se: Some(1.0),
+            nll_ais_se: 0.1,
+            eval_seconds: 1.0,
+        });
+        Row {
+            spec,
+            iters: 100_000,
+            train_seconds: 1.0,
+            final_neg_elbo: 90.0,
+            evaluation,
+        }
+    }
+
+    #[test]
+    fn cells_average_evaluated_seeds_and_carry_the_paper_value() {
+        let mvl = Some(ScoreObjective::Mvl);
+        let rows = [
+            row(Encoder::Implicit, mvl, 1, Some(94.0)),
+            row(Encoder::Implicit, mvl, 2, Some(96.0)),
+            row(Encoder::Implicit, mvl, 3, None),
+            row(Encoder::Implicit, Some(ScoreObjective::Ssm), 1, Some(99.0)),
+            row(Encoder::Explicit, None, 1, Some(95.0)),
+        ];
+        let cells = cells(&rows);
+        assert_eq!(cells.len(), 3);
+        let first = &cells[0];
+        assert_eq!(
+            (first.objective, first.seeds, first.paper),
+            (mvl, 2, Some(94.72))
+        );
+        assert!(
+            (first.nll_mean - 95.0).abs() < 1e-12 && (first.nll_std - 2f64.sqrt()).abs() < 1e-12
+        );
+        assert_eq!(cells[1].paper, None, "the paper has no SSM cell");
+        assert_eq!(
+            (cells[2].encoder, cells[2].nll_std, cells[2].paper),
+            (Encoder::Explicit, 0.0, Some(95.47))
+        );
+    }
+}
