@@ -24,6 +24,13 @@ pub struct CommonArgs {
     /// libtorch intra-op threads (default: libtorch's choice, one per core).
     #[arg(long)]
     pub threads: Option<i32>,
+    /// Discard the checkpoints of the runs this invocation makes and train them from the
+    /// start. Without it a run resumes from its checkpoint; a checkpoint of other settings is
+    /// an error naming the setting (settings that do not change the result, such as
+    /// --checkpoint-every or a longer run, resume).
+    #[arg(long)]
+    #[serde(default)]
+    pub restart: bool,
 }
 
 impl CommonArgs {
@@ -33,6 +40,28 @@ impl CommonArgs {
             tch::set_num_threads(t);
         }
         crate::device(self.cpu)
+    }
+
+    /// The checkpoint folder `dir` of one run, emptied first with `--restart` (the folder
+    /// and the copy a save keeps while it swaps them, [`mvl_train::Checkpoint`]).
+    pub fn checkpoint(&self, dir: PathBuf) -> Result<PathBuf> {
+        if self.restart {
+            for path in [
+                dir.clone(),
+                dir.with_file_name(format!(
+                    "{}.old",
+                    dir.file_name().unwrap_or_default().to_string_lossy()
+                )),
+            ] {
+                match std::fs::remove_dir_all(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(e).with_context(|| format!("removing {}", path.display()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(dir)
     }
 
     /// Creates (if needed) and returns `<out>/<name>`.

@@ -29,8 +29,9 @@ pub enum ManifoldError {
     /// A concentration parameter that is negative or not finite.
     #[error("concentration must be finite and >= 0, got {0}")]
     InvalidConcentration(f64),
-    /// A mean direction that cannot be normalised (zero or non-finite norm).
-    #[error("mean direction must be finite and non-zero, got norm {0}")]
+    /// A mean direction that cannot be normalised (a zero row, or a non-finite entry); the
+    /// value is the row's largest |entry|.
+    #[error("mean direction must be finite and non-zero, got a row whose largest |entry| is {0}")]
     InvalidMeanDirection(f64),
     /// A point that is not on the manifold (within the documented tolerance).
     #[error("point off the manifold {manifold} at row {row}: {detail}")]

@@ -45,12 +45,15 @@ impl VonMisesFisherRng {
         if !(kappa.is_finite() && kappa >= 0.0) {
             return Err(ManifoldError::InvalidConcentration(kappa));
         }
-        let norm = mu.norm();
-        if !(norm.is_finite() && norm > 0.0) {
-            return Err(ManifoldError::InvalidMeanDirection(norm));
+        // Scaled by the largest |entry| first, so that huge or tiny entries do not overflow
+        // or underflow the norm (as in `VonMisesFisher::new`).
+        let largest = mu.amax();
+        if !(largest.is_finite() && largest > 0.0) {
+            return Err(ManifoldError::InvalidMeanDirection(largest));
         }
+        let scaled = mu / largest;
         Ok(Self {
-            mu: mu / norm,
+            mu: &scaled / scaled.norm(),
             kernel: VmfKernel::new(m, kappa),
         })
     }

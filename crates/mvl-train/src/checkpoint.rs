@@ -45,6 +45,9 @@ pub struct ObserverState {
 pub struct State {
     /// Completed iterations.
     pub iteration: usize,
+    /// Whether an observer ended the run there ([`crate::Control::Stop`]): the run is
+    /// complete whatever its length.
+    pub stopped: bool,
     /// The tensors of each parameter group's optimiser, in the order of the groups.
     pub optimizers: Vec<Vec<Tensor>>,
     /// The observers' states, in the order the observers were given.
@@ -57,6 +60,10 @@ pub struct State {
 struct Meta {
     format: u32,
     iteration: usize,
+    /// Absent (false) in checkpoints written before runs could be extended; those stored a
+    /// stopped run's iteration as its full length instead.
+    #[serde(default)]
+    stopped: bool,
     config: serde_json::Value,
     history: History,
     observers: Vec<serde_json::Value>,
@@ -166,6 +173,7 @@ impl Checkpoint {
         }
         Ok(Some(State {
             iteration: meta.iteration,
+            stopped: meta.stopped,
             optimizers,
             observers,
             history,
@@ -216,6 +224,7 @@ impl Checkpoint {
         let meta = Meta {
             format: FORMAT,
             iteration: state.iteration,
+            stopped: state.stopped,
             config: self.config.clone(),
             history: state.history.clone(),
             observers: state.observers.iter().map(|o| o.json.clone()).collect(),
@@ -253,7 +262,8 @@ impl Checkpoint {
             let reason = format!("layout version {}, this build reads {FORMAT}", meta.format);
             return Err(self.corrupt(&path, reason));
         }
-        if let Some(difference) = first_difference(&meta.config, &self.config, "") {
+        let (saved, now) = (identity(&meta.config), identity(&self.config));
+        if let Some(difference) = first_difference(&saved, &now, "") {
             return Err(TrainError::ConfigMismatch {
                 dir: self.dir.clone(),
                 difference,
@@ -285,6 +295,23 @@ impl Checkpoint {
         name.push(format!(".{suffix}"));
         self.dir.with_file_name(name)
     }
+}
+
+/// Settings of a run configuration that do not change its trajectory, so a checkpoint stays
+/// valid when they change: its label, the iterations between checkpoints, and its length (an
+/// extended run continues exactly as a longer run would have; a shorter one is refused,
+/// [`TrainError::CheckpointAhead`]).
+const UNTRACKED: [&str; 3] = ["label", "checkpoint_every", "iterations"];
+
+/// A configuration without its [`UNTRACKED`] top-level settings.
+fn identity(config: &serde_json::Value) -> serde_json::Value {
+    let mut config = config.clone();
+    if let Some(map) = config.as_object_mut() {
+        UNTRACKED.iter().for_each(|k| {
+            map.remove(*k);
+        });
+    }
+    config
 }
 
 /// The first setting at which two configurations differ, as "path: saved → now".

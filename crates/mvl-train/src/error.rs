@@ -88,14 +88,30 @@ pub enum TrainError {
     },
     /// A checkpoint of a different run configuration is in the way.
     #[error(
-        "checkpoint {dir} belongs to another configuration ({difference}); use another output \
-         folder or delete it to start over"
+        "checkpoint {dir} belongs to another configuration ({difference}): rerun with the saved \
+         settings to resume it, or start over (`--restart` in the experiment binaries, or delete \
+         the folder), or use another output folder"
     )]
     ConfigMismatch {
         /// The checkpoint folder.
         dir: PathBuf,
         /// The first setting that differs, with both values.
         difference: String,
+    },
+    /// A checkpoint is further along than the iterations asked for (the run's length is not
+    /// part of its identity, so a run can be extended, but not shortened).
+    #[error(
+        "checkpoint {dir} is at iteration {saved}, beyond the {requested} iterations asked for: \
+         ask for at least {saved}, or start over (`--restart` in the experiment binaries, or \
+         delete the folder)"
+    )]
+    CheckpointAhead {
+        /// The checkpoint folder.
+        dir: PathBuf,
+        /// Its iteration.
+        saved: usize,
+        /// The iterations asked for.
+        requested: usize,
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]

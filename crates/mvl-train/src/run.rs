@@ -82,11 +82,27 @@ pub(crate) fn run(
     let restored = checkpoint.as_ref().map(|c| c.restore(stores)).transpose()?;
     let (start, mut history) = match restored.flatten() {
         Some(state) => {
+            if !state.stopped && state.iteration > plan.iterations {
+                return Err(TrainError::CheckpointAhead {
+                    dir: checkpoint
+                        .as_ref()
+                        .map(|c| c.dir().to_path_buf())
+                        .unwrap_or_default(),
+                    saved: state.iteration,
+                    requested: plan.iterations,
+                });
+            }
             for (optimizer, saved) in optimizers.iter_mut().zip(state.optimizers) {
                 optimizer.load_state(saved)?;
             }
             restore_observers(observers, state.observers)?;
-            (state.iteration, state.history)
+            // A stopped run is complete, whatever length is asked for now.
+            let start = if state.stopped {
+                plan.iterations
+            } else {
+                state.iteration
+            };
+            (start, state.history)
         }
         None => (0, History::default()),
     };
@@ -132,8 +148,8 @@ pub(crate) fn run(
             ensure_finite_parameters(plan.label, &stores, i, describe(Some(ck), saved_at))?;
             history.seconds = earlier_seconds + clock.elapsed().as_secs_f64();
             let state = State {
-                // A stopped run is complete: rerunning it resumes at the end.
-                iteration: if stop { plan.iterations } else { done },
+                iteration: done,
+                stopped: stop,
                 optimizers: optimizers.iter().map(|o| o.state()).collect(),
                 observers: observers.iter().map(|o| o.save()).collect(),
                 history: history.clone(),

@@ -9,14 +9,14 @@
 //! earlier invocations are kept and replaced when rerun), `table.csv` (mean ± std over
 //! seeds), per-run details under `runs/`, and maps of the learned densities (first seed).
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use mvl_experiments::earth::cli::{Args, RunId};
 use mvl_experiments::earth::data::to_lat_lon;
-use mvl_experiments::earth::data_dir;
 use mvl_experiments::earth::methods::{Method, Outcome, run_baseline, run_network};
 use mvl_experiments::earth::report::{Row, Summary, map_points, plot_map};
 use mvl_experiments::earth::split::Split;
+use mvl_experiments::earth::{UNIFORM_NLL, data_dir};
 use mvl_experiments::output::{results_dir, write_json};
 use mvl_experiments::seed;
 use std::path::Path;
@@ -31,29 +31,35 @@ fn main() -> Result<()> {
     // Fails early on an unreadable summary rather than after the training.
     Summary::load(&summary_path)?;
     let map_points = map_points();
-    let mut failed = Vec::new();
+    // Every data file is read and split before any training, so a bad one fails at once.
+    let mut splits = Vec::new();
     for &dataset in &args.dataset {
         let points = dataset.load(&data)?;
         for &s in &args.seeds {
-            let split = Split::random(&points, s);
-            for &method in &args.method {
-                let id = RunId {
-                    dataset,
-                    method,
-                    seed: s,
-                };
-                match run_and_record(&args, id, &split, &dir, &map_points) {
-                    Ok(row) => {
-                        // Reloaded before every write, so that invocations running side by
-                        // side on one output folder keep each other's rows.
-                        let mut summary = Summary::load(&summary_path)?;
-                        summary.upsert(row);
-                        summary.write(&dir)?;
-                    }
-                    Err(e) => {
-                        eprintln!("{}: failed: {e:#}", id.name());
-                        failed.push(id.name());
-                    }
+            let split = Split::random(&points, s)
+                .with_context(|| format!("{}", data.join(dataset.file_name()).display()))?;
+            splits.push((dataset, s, split));
+        }
+    }
+    let mut failed = Vec::new();
+    for (dataset, seed, split) in &splits {
+        for &method in &args.method {
+            let id = RunId {
+                dataset: *dataset,
+                method,
+                seed: *seed,
+            };
+            match run_and_record(&args, id, split, &dir, &map_points) {
+                Ok(row) => {
+                    // Reloaded before every write, so that invocations running side by side
+                    // on one output folder keep each other's rows.
+                    let mut summary = Summary::load(&summary_path)?;
+                    summary.upsert(row);
+                    summary.write(&dir)?;
+                }
+                Err(e) => {
+                    eprintln!("{}: failed: {e:#}", id.name());
+                    failed.push(id.name());
                 }
             }
         }
@@ -74,6 +80,21 @@ fn run_and_record(
 ) -> Result<Row> {
     let started = Instant::now();
     let outcome = run(args, id, split, dir, map)?;
+    anyhow::ensure!(
+        outcome.test_nll.is_finite() && outcome.val_nll.is_finite(),
+        "{}: the fitted density gives a non-finite NLL (validation {}, test {})",
+        id.name(),
+        outcome.val_nll,
+        outcome.test_nll
+    );
+    if outcome.test_nll > UNIFORM_NLL {
+        eprintln!(
+            "warning: {}: test NLL {:.4} is worse than the uniform density's {UNIFORM_NLL:.4}: \
+             the fit failed (a smaller --lr or more --steps may help)",
+            id.name(),
+            outcome.test_nll
+        );
+    }
     // A resumed run counts the training time of the invocations before it.
     let seconds = started.elapsed().as_secs_f64() + outcome.earlier_seconds;
     write_json(
@@ -116,7 +137,9 @@ fn run(args: &Args, id: RunId, split: &Split, dir: &Path, map: &tch::Tensor) -> 
         _ => {
             let mut config = args.net_config(id);
             config.fit.label = id.name();
-            let run_dir = dir.join("checkpoints").join(id.name());
+            let run_dir = args
+                .common
+                .checkpoint(dir.join("checkpoints").join(id.name()))?;
             run_network(id.method, split, &config, run_dir, map)
         }
     }

@@ -99,7 +99,7 @@ fn main() -> Result<()> {
         Model::Explicit(m) => Box::new(ExplicitVaeStep::new(m, &batch)),
     };
     let mut stores: Vec<&mut tch::nn::VarStore> = built.stores.iter_mut().collect();
-    let checkpoint = run_dir.join("checkpoint");
+    let checkpoint = args.common.checkpoint(run_dir.join("checkpoint"))?;
     let log = train_groups(
         &config,
         &mut stores,

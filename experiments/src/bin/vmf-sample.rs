@@ -19,13 +19,14 @@ struct Args {
     /// Concentration κ ≥ 0 (κ = 0 is the uniform distribution).
     #[arg(long, allow_negative_numbers = true)]
     kappa: f64,
-    /// Number of samples N ≥ 0.
+    /// Number of samples N ≥ 0 (N·D at most 250,000,000).
     #[arg(long, allow_negative_numbers = true)]
     n: i64,
     /// Seed of libtorch's generator; the same seed gives the same samples on the same device.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Mean direction as D comma-separated numbers (normalised; default e₁ = 1,0,…,0).
+    /// Mean direction as D comma-separated numbers (normalised, any finite non-zero scale;
+    /// default e₁ = 1,0,…,0).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     mu: Option<Vec<f64>>,
     /// Sample on the CPU even when CUDA is available (the output is float64 either way).
@@ -35,6 +36,9 @@ struct Args {
     #[arg(long)]
     out: PathBuf,
 }
+
+/// The most values (N·D) one invocation samples: each of its three copies is then 2 GB.
+const MAX_VALUES: u128 = 250_000_000;
 
 /// The mean direction: `--mu` checked against D, or e₁.
 fn mean_direction(args: &Args) -> Result<Vec<f64>> {
@@ -58,6 +62,16 @@ fn main() -> Result<()> {
         bail!("--n must be >= 0 (got {})", args.n);
     }
     let mu = mean_direction(&args)?;
+    // The samples, their float64 copy and the host array each hold N·D values.
+    let values = (args.n as u128) * (args.dim as u128);
+    if values > MAX_VALUES {
+        bail!(
+            "--n {} × --dim {} = {values} values is more than this tool writes at once \
+             ({MAX_VALUES}, 2 GB of float64): write several files with different --seed",
+            args.n,
+            args.dim
+        );
+    }
     mvl_experiments::seed(args.seed);
     let device = mvl_experiments::device(args.cpu);
     let loc = Tensor::from_slice(&mu)

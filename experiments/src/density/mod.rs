@@ -196,7 +196,9 @@ fn fit<M: Manifold + Clone>(
     let objective = MinimumVelocity::riemannian(manifold, args.eps)?;
     let mut step = |_| objective.loss(&energy, &target.sample(batch).to_kind(kind).to_device(dev));
     let mut bar = progress(iterations as u64, &name);
-    let checkpoint = dir.join(format!("checkpoint-{name}"));
+    let checkpoint = args
+        .common
+        .checkpoint(dir.join(format!("checkpoint-{name}")))?;
     let log = train(
         &config,
         &mut vs,

@@ -186,6 +186,52 @@ impl Args {
                 "{flag} must be a finite σ ≥ 0 (radians), got {sigma:?}"
             );
         }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        anyhow::ensure!(
+            positive(self.lr),
+            "--lr must be a finite number > 0, got {}",
+            self.lr
+        );
+        anyhow::ensure!(
+            positive(self.eps) && self.eps <= 1.0,
+            "--eps must be in (0, 1] (the sampler's step, in squared radians on the unit sphere), got {}",
+            self.eps
+        );
+        anyhow::ensure!(
+            self.ema.is_none_or(|e| (0.0..1.0).contains(&e)),
+            "--ema must be in [0, 1), got {:?}",
+            self.ema
+        );
+        anyhow::ensure!(
+            self.hidden
+                .as_ref()
+                .is_none_or(|h| !h.is_empty() && h.iter().all(|&w| w >= 1)),
+            "--hidden must list widths ≥ 1, got {:?}",
+            self.hidden
+        );
+        anyhow::ensure!(self.steps != Some(0), "--steps must be ≥ 1");
+        anyhow::ensure!(self.batch >= 1, "--batch must be ≥ 1, got {}", self.batch);
+        anyhow::ensure!(self.patience != Some(0), "--patience must be ≥ 1");
+        anyhow::ensure!(
+            self.em_iters.is_none_or(|n| n >= 1),
+            "--em-iters must be ≥ 1, got {:?}",
+            self.em_iters
+        );
+        anyhow::ensure!(
+            self.fourier_features.is_none_or(|n| n >= 0),
+            "--fourier-features must be ≥ 0, got {:?}",
+            self.fourier_features
+        );
+        anyhow::ensure!(
+            self.fourier_scale.is_none_or(positive),
+            "--fourier-scale must be a finite number > 0, got {:?}",
+            self.fourier_scale
+        );
+        anyhow::ensure!(
+            self.fr_weight.is_none_or(|c| c.is_finite() && c >= 0.0),
+            "--fr-weight must be a finite number ≥ 0, got {:?}",
+            self.fr_weight
+        );
         Ok(())
     }
 }

@@ -225,6 +225,13 @@ pub fn run_network(
         config.log_z_tol,
         1600,
     )?;
+    if log_z.change > config.log_z_tol {
+        eprintln!(
+            "warning: {}: log Z did not converge (its last change is {:.2e} > {:.0e} at n_θ = {}); \
+             the NLLs carry that error",
+            config.fit.label, log_z.change, config.log_z_tol, log_z.resolution
+        );
+    }
     let val_nll = nll(&energy, &to_dev(&split.val), log_z.value);
     let test_nll = nll(&energy, &to_dev(&split.test), log_z.value);
     let map = -energies(&energy, &to_dev(map_points), (Kind::Float, dev), CHUNK_ROWS) - log_z.value;

@@ -114,11 +114,16 @@ impl VonMisesFisher {
             return Err(ManifoldError::InvalidConcentration(k));
         }
         let loc = loc.to_kind(floating_kind(loc));
-        let norm = row_norm_sq(&loc.to_kind(Kind::Double)).sqrt();
-        if let Some(n) = first_bad(&host_values(&norm), |n| !(n.is_finite() && n > 0.0)) {
+        // Rows are divided by their largest |entry| before normalising, so that huge (1e200)
+        // or tiny entries do not overflow or underflow the squared norm; the scale is a
+        // constant for autograd, which the normalisation removes anyway.
+        let scale = loc.abs().amax([-1], true).detach();
+        let largest = host_values(&scale.to_kind(Kind::Double).squeeze_dim(-1));
+        if let Some(n) = first_bad(&largest, |n| !(n.is_finite() && n > 0.0)) {
             return Err(ManifoldError::InvalidMeanDirection(n));
         }
-        let unit = &loc / row_norm_sq(&loc).sqrt().unsqueeze(-1);
+        let scaled = &loc / scale;
+        let unit = &scaled / row_norm_sq(&scaled).sqrt().unsqueeze(-1);
         let concentration = concentration.to_kind(loc.kind()).to_device(loc.device());
         Ok(Self::from_unit(unit, concentration))
     }

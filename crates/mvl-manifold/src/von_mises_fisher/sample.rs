@@ -35,10 +35,23 @@ impl WoodEnvelope {
     pub fn new(m: i64, kappa: f64) -> Self {
         let n = (m - 1) as f64;
         let b = n / (2.0 * kappa + (2.0 * kappa).hypot(n));
+        let pull = 2.0 * kappa * b / (1.0 + b);
+        // For κ near f64::MAX, 2κ is +∞: b = 0 and 2κb = ∞·0 = NaN, which the rejection loop
+        // would never accept. Then use b = r/(1 + √(1 + r²)) and 2κb = n/(1 + √(1 + r²)) with
+        // r = n/(2κ), which cannot overflow (the direct forms are kept elsewhere so that
+        // samples stay bit for bit those of earlier versions).
+        let (b, pull) = if pull.is_finite() {
+            (b, pull)
+        } else {
+            let r = 0.5 * n / kappa;
+            let root = 1.0 + 1f64.hypot(r);
+            let b = r / root;
+            (b, n / root / (1.0 + b))
+        };
         Self {
             n,
             b,
-            pull: 2.0 * kappa * b / (1.0 + b),
+            pull,
             half_gap: 0.5 * (1.0 - b),
         }
     }

@@ -61,6 +61,19 @@ fn new_reports_each_invalid_argument() {
         err(&loc.zeros_like(), &Tensor::from_slice(&[1.0f64])),
         ManifoldError::InvalidMeanDirection(0.0)
     );
+    // Huge and tiny entries are normalised without overflow or underflow.
+    for big in [1e200, 1e-200] {
+        let loc = Tensor::from_slice(&[big, big, 0.0]).view([1, 3]);
+        let unit = vmf_of(&loc).loc().shallow_clone();
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert!(
+            (unit - Tensor::from_slice(&[h, h, 0.0]).view([1, 3]))
+                .abs()
+                .max()
+                .double_value(&[])
+                < 1e-15
+        );
+    }
     let inf = Tensor::from_slice(&[f64::INFINITY, 0.0, 0.0]).view([1, 3]);
     assert_eq!(
         err(&inf, &Tensor::from_slice(&[1.0f64])),
@@ -351,4 +364,24 @@ fn solve_concentration_inverts_the_mean_resultant_length() {
         solve_concentration(3, mean_resultant_length(3, 2e6), 1e6),
         1e6
     );
+}
+
+/// At concentrations near f64::MAX (where 2κ overflows) the rejection sampler still accepts:
+/// the samples are the mean direction (m = 5; host and tensor paths).
+fn vmf_of(loc: &Tensor) -> VonMisesFisher {
+    VonMisesFisher::new(loc, &Tensor::from_slice(&[1.0f64])).expect("valid")
+}
+
+#[test]
+fn sampling_terminates_at_the_largest_concentrations() {
+    let _seed = crate::testing::seeded(11);
+    for kappa in [1e300, 1e308, f64::MAX] {
+        let loc = Tensor::from_slice(&[0.0f64, 1.0, 0.0, 0.0, 0.0]).view([1, 5]);
+        let vmf = VonMisesFisher::new(&loc, &Tensor::from_slice(&[kappa])).expect("valid");
+        let draws = [vmf.sample(8).view([8, 5]), vmf.rsample(8).view([8, 5])];
+        for x in draws {
+            let err = (&x - &loc).abs().max().double_value(&[]);
+            assert!(err < 1e-12, "κ = {kappa}: {err}");
+        }
+    }
 }

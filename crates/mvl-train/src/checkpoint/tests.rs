@@ -15,6 +15,7 @@ fn store() -> (nn::VarStore, Tensor) {
 
 fn state(iteration: usize) -> State {
     State {
+        stopped: false,
         iteration,
         optimizers: vec![vec![
             Tensor::from_slice(&[5.0f32]),

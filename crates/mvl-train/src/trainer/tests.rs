@@ -168,3 +168,90 @@ fn without_a_seed_the_loop_leaves_the_generator_alone() {
     train(&cfg, &mut vs, &mut step, &mut [], None).expect("runs");
     assert!(Tensor::randn([4], (Kind::Float, Device::Cpu)).equal(&reference));
 }
+
+/// Settings that do not change the trajectory do not invalidate a checkpoint: a run saved at
+/// 4 iterations with checkpoints every 2 and label "test" resumes under another label and
+/// checkpoint interval, extended to 7 iterations, and ends exactly where an uninterrupted
+/// 7-iteration run ends; asking for fewer iterations than saved is an error.
+#[test]
+fn runs_resume_across_untracked_settings_and_can_be_extended_not_shortened() {
+    let _seed = seeded(8);
+    let root = temp("extend");
+    let (whole, parts) = (root.join("whole"), root.join("parts"));
+    let (mut vs, net) = model();
+    let mut step = |_: usize| loss(&net);
+    let log = train(&config(7), &mut vs, &mut step, &mut [], Some(&whole)).expect("whole");
+    let expected = flat(&vs);
+    let (mut vs, net) = model();
+    let mut step = |_: usize| loss(&net);
+    train(&config(4), &mut vs, &mut step, &mut [], Some(&parts)).expect("first part");
+    let mut longer = config(7);
+    longer.label = "renamed".into();
+    longer.checkpoint_every = 3;
+    let (mut vs, net) = model();
+    let mut step = |_: usize| loss(&net);
+    let resumed = train(&longer, &mut vs, &mut step, &mut [], Some(&parts)).expect("extended");
+    assert_eq!(resumed.resumed_at, Some(4));
+    assert_eq!(resumed.losses, log.losses);
+    assert_eq!(flat(&vs), expected);
+    assert!(matches!(
+        train(&config(5), &mut vs, &mut step, &mut [], Some(&parts)),
+        Err(TrainError::CheckpointAhead {
+            saved: 7,
+            requested: 5,
+            ..
+        })
+    ));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A run that an observer stopped stays finished when rerun with more iterations.
+#[test]
+fn a_stopped_run_stays_stopped_when_extended() {
+    let _seed = seeded(9);
+    let dir = temp("stopped");
+    let (mut vs, net) = model();
+    let mut step = |_: usize| loss(&net);
+    let mut stop_at_3 = |i: usize| {
+        (i == 2)
+            .then_some(Control::Stop)
+            .unwrap_or(Control::Continue)
+    };
+    let mut stopper = Stopper(&mut stop_at_3);
+    let log = train(
+        &config(10),
+        &mut vs,
+        &mut step,
+        &mut [&mut stopper],
+        Some(&dir),
+    )
+    .expect("runs");
+    assert_eq!(log.losses.len(), 3);
+    let params = flat(&vs);
+    let mut stopper = Stopper(&mut stop_at_3);
+    let again = train(
+        &config(20),
+        &mut vs,
+        &mut step,
+        &mut [&mut stopper],
+        Some(&dir),
+    )
+    .expect("reruns");
+    assert_eq!((again.losses.len(), flat(&vs)), (3, params));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An observer that stops the run when its function says so.
+struct Stopper<'a>(&'a mut dyn FnMut(usize) -> Control);
+
+impl std::fmt::Debug for Stopper<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stopper")
+    }
+}
+
+impl Observer for Stopper<'_> {
+    fn after_step(&mut self, i: usize, _: f64, _: &nn::VarStore) -> Result<Control> {
+        Ok((self.0)(i))
+    }
+}
