@@ -18,6 +18,7 @@ pub mod nets;
 pub mod output;
 pub mod plot;
 pub mod rows;
+pub mod speed;
 pub mod stats;
 pub mod targets;
 
