@@ -213,9 +213,11 @@ fn a_stopped_run_stays_stopped_when_extended() {
     let (mut vs, net) = model();
     let mut step = |_: usize| loss(&net);
     let mut stop_at_3 = |i: usize| {
-        (i == 2)
-            .then_some(Control::Stop)
-            .unwrap_or(Control::Continue)
+        if i == 2 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     };
     let mut stopper = Stopper(&mut stop_at_3);
     let log = train(
