@@ -8,6 +8,15 @@ use tch::Device;
 /// Where results go when `--out` is not given: never the committed `results/<name>/`.
 pub const QUICK_RESULTS: &str = "results/quick";
 
+/// Parses a finite number > 0 (a clap value parser for rates and step sizes).
+pub fn positive_finite(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a finite number > 0, got {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Flags shared by the experiment binaries (flattened into each one's arguments).
 #[derive(clap::Args, Debug, Clone, Serialize, Deserialize)]
 pub struct CommonArgs {

@@ -31,14 +31,14 @@ use tch::{Device, Kind, nn};
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
-    /// Evaluation samples per ε (default 5·10⁶, as the paper; 2·10⁵ with --quick).
-    #[arg(long)]
+    /// Evaluation samples per ε (default 5·10⁶, as the paper; 2·10⁵ with --quick; ≥ 2).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(2..))]
     samples: Option<i64>,
     /// Rows per evaluation chunk (memory vs. overhead).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
     chunk: i64,
-    /// Exact-SM training steps of the energy (default 3000; 600 with --quick).
-    #[arg(long)]
+    /// Exact-SM training steps of the energy (default 3000; 600 with --quick; ≥ 1).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     train_steps: Option<usize>,
     /// Random seed.
     #[arg(long, default_value_t = 0)]

@@ -12,7 +12,7 @@ use clap::Parser;
 use mvl_ae::data::{Batches, Mnist, default_dir};
 use mvl_ae::explicit_vae::ExplicitVaeStep;
 use mvl_ae::implicit_vae::ImplicitVaeStep;
-use mvl_experiments::cli::CommonArgs;
+use mvl_experiments::cli::{CommonArgs, positive_finite};
 use mvl_experiments::mnist::{Model, Monitor, Row, SpecArgs};
 use mvl_experiments::mnist::{build, params_path, score_objective};
 use mvl_experiments::output::{progress, write_csv, write_json};
@@ -36,8 +36,8 @@ struct Args {
     /// Batch size.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=60000))]
     batch: u64,
-    /// Learning rate of every optimiser (TF1 RMSProp).
-    #[arg(long, default_value_t = 1e-3)]
+    /// Learning rate of every optimiser (TF1 RMSProp; finite, > 0).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3, value_parser = positive_finite)]
     lr: f64,
     /// Iterations between checkpoints.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -53,11 +53,6 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    anyhow::ensure!(
-        args.lr.is_finite() && args.lr > 0.0,
-        "--lr must be a finite number > 0, got {}",
-        args.lr
-    );
     let spec = args.run.spec()?;
     let iters = args
         .iters

@@ -7,7 +7,7 @@
 
 mod plot;
 
-use crate::cli::CommonArgs;
+use crate::cli::{CommonArgs, positive_finite};
 use crate::nets;
 use crate::output::{progress, write_csv};
 use crate::targets::{circle_mixture, disk_mixture, sphere_mixture};
@@ -56,11 +56,11 @@ pub struct Args {
     /// Fresh target samples per iteration (default 50,000; 5,000 with --quick).
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub batch: Option<i64>,
-    /// Sampler step size ε₀.
-    #[arg(long, default_value_t = 1e-5)]
+    /// Sampler step size ε₀ (finite, > 0).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-5, value_parser = positive_finite)]
     pub eps: f64,
-    /// RMSProp learning rate.
-    #[arg(long, default_value_t = 5e-4)]
+    /// RMSProp learning rate (finite, > 0).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5e-4, value_parser = positive_finite)]
     pub lr: f64,
     /// Train in f64 instead of f32.
     #[arg(long)]

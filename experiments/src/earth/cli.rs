@@ -68,10 +68,10 @@ pub struct Args {
     #[arg(long, default_value_t = 512)]
     pub batch: i64,
     /// RMSProp learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3)]
     pub lr: f64,
     /// Sampler step size ε₀ of the MVL objectives.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3)]
     pub eps: f64,
     /// Steps between validation evaluations [default: 200; 100 with --quick].
     #[arg(long)]
@@ -100,7 +100,7 @@ pub struct Args {
     pub em_iters: Option<i64>,
     /// Decay of the exponential moving average of the network parameters that is validated
     /// and kept (0: the raw parameters) [default: 0.999; 0.99 with --quick].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub ema: Option<f64>,
     /// Steps between checkpoints.
     #[arg(long, default_value_t = 500)]
