@@ -121,7 +121,7 @@ fn svgd_mvl_equals_kernel_stein_discrepancy() {
         let loss = mvl.loss(&energy, &x).expect("runs");
         loss.backward();
         let (value, grad) = (loss.double_value(&[]), energy.flat_grad());
-        let ksd = KernelStein::new(bandwidth);
+        let ksd = KernelStein::new(bandwidth).expect("valid");
         let (u, trace) = ksd.pair_matrix(&energy, &x, ksd.bandwidth(&x));
         energy.zero_grad();
         let direct = (u.mean(Kind::Double) - trace.mean(Kind::Double)) / 2.0;

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::flow::{GradientFlow, Noise, Step, bandwidth_builder, step_rule_builders};
-use crate::geometry::{Flat, Geometry, RescaleBy, check_noise};
+use crate::geometry::{Flat, Geometry, RescaleBy, check_input, check_noise};
 use crate::kernel::{Bandwidth, log_kde};
 use crate::langevin::LangevinCore;
 use mvl_manifold::{Chart, Energy};
@@ -148,7 +148,7 @@ impl<G: Geometry> BirthDeathLangevin<G> {
     /// energy's parameters through s·E(y) (the density estimate and the metric carry none).
     /// E_ρ[β̄²] is the Fisher-Rao part of the flow's dissipation of KL(ρ‖q^s).
     pub fn rates(&self, energy: &dyn Energy, y: &Tensor) -> Result<Tensor> {
-        self.geometry.check(self.name(), y)?;
+        check_input(&self.geometry, self.name(), energy, y)?;
         self.centred_rates(y, &energy.energy(y))
     }
 
@@ -166,7 +166,7 @@ impl<G: Geometry> BirthDeathLangevin<G> {
         y: &Tensor,
         noise: &Noise,
     ) -> Result<BirthDeathStep> {
-        self.geometry.check(self.name(), y)?;
+        check_input(&self.geometry, self.name(), energy, y)?;
         check_noise(noise, y, self.geometry.chart_dim(y), 2)?;
         let langevin = self
             .core
@@ -241,6 +241,9 @@ pub fn log_batch_density<G: Geometry>(
 /// ⌊uᵢ·(B − 1)⌋ with uᵢ = `u_partner[i]`, skipping i. If
 /// β̄ᵢ > 0, slot i takes the content of slot j (i dies, j is duplicated); otherwise slot j
 /// takes the content of slot i (i is duplicated, j dies). With u = 0 nothing jumps.
+/// The result has B = `rates.len()` entries; the other slices should have B too (a
+/// particle beyond the end of a shorter one does not jump: the function has no error
+/// channel and does not panic).
 ///
 /// ```
 /// use mvl_flows::jump_sources;
@@ -254,7 +257,8 @@ pub fn jump_sources(rates: &[f64], times: &[f64], u_event: &[f64], u_partner: &[
     if b < 2 {
         return source;
     }
-    for i in 0..b {
+    let decided = b.min(times.len()).min(u_event.len()).min(u_partner.len());
+    for i in 0..decided {
         let jumps = u_event[i] > (-rates[i].abs() * times[i]).exp(); // false for NaN
         if !jumps {
             continue;

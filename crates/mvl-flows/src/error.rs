@@ -26,7 +26,29 @@ pub enum FlowError {
         /// The shape given.
         got: Vec<i64>,
     },
-    /// The energy or its gradient is not finite at some point of the batch.
+    /// A tensor of a kind the flow cannot use (points must be floating point).
+    #[error("{what}: expected a floating-point tensor, got {got:?}")]
+    UnsupportedKind {
+        /// What the tensor is.
+        what: &'static str,
+        /// The kind given.
+        got: tch::Kind,
+    },
+    /// No single chart of the manifold's atlas covers the batch, so interacting particles
+    /// (SVGD, SPOS, birth-death) cannot be compared in one chart: e.g. a batch whose mean is
+    /// 0 on the sphere (an antipodal pair), whose projection from the pole opposite the
+    /// mean is undefined.
+    #[error(
+        "the batch chart is undefined at row {row} (chart coordinate {value}): the batch has no common chart, e.g. it contains an antipodal pair on the sphere"
+    )]
+    ChartUndefined {
+        /// The first row whose chart coordinates are not finite.
+        row: i64,
+        /// Its first non-finite chart coordinate.
+        value: f64,
+    },
+    /// The energy, its gradient or the step's result is not finite at some point of the
+    /// batch.
     #[error("{flow}: non-finite {what} at row {row} (value {value})")]
     NonFinite {
         /// The flow that detected it.

@@ -57,10 +57,16 @@ pub trait GradientFlow: std::fmt::Debug + Send {
         0
     }
 
-    /// Draws the noise of one step for the batch `x` (libtorch's generator, `x`'s device/dtype).
+    /// Draws the noise of one step for the batch `x` (libtorch's generator, `x`'s device and
+    /// dtype; f64 for a non-floating `x`, which the step then refuses with a typed error).
     fn draw_noise(&self, x: &Tensor) -> Noise {
         let b = x.size().first().copied().unwrap_or(0);
-        let opts = (x.kind(), x.device());
+        let kind = if x.is_floating_point() {
+            x.kind()
+        } else {
+            Kind::Double
+        };
+        let opts = (kind, x.device());
         Noise {
             normal: Tensor::randn([b, self.noise_dim(x)], opts),
             uniform: Tensor::rand([b, self.uniforms()], opts),
@@ -173,8 +179,22 @@ pub(crate) fn ensure_finite(flow: &'static str, what: &'static str, t: &Tensor) 
     })
 }
 
-/// Checks that a batch has shape `[b, n]` with b ≥ 1 and, when given, `n == dim`.
+/// Fails with [`FlowError::NonFinite`] if the points of a finished step are not finite (an
+/// overflow in the move), and returns the step otherwise.
+pub(crate) fn finished(flow: &'static str, step: Step) -> Result<Step> {
+    ensure_finite(flow, "next point", &step.next)?;
+    Ok(step)
+}
+
+/// Checks that a batch is floating point with shape `[b, n]`, b ≥ 1 and, when given,
+/// `n == dim`.
 pub(crate) fn check_batch(what: &'static str, x: &Tensor, dim: Option<i64>) -> Result<()> {
+    if !x.is_floating_point() {
+        return Err(FlowError::UnsupportedKind {
+            what,
+            got: x.kind(),
+        });
+    }
     let size = x.size();
     let ok = size.len() == 2 && size[0] >= 1 && dim.is_none_or(|d| size[1] == d);
     if ok {

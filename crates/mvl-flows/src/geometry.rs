@@ -103,8 +103,11 @@ impl Geometry for Flat {
 impl<M: Manifold> Geometry for M {
     type Chart = M::Chart;
 
-    fn check(&self, _what: &'static str, y: &Tensor) -> Result<()> {
-        Ok(self.check_points(y)?)
+    fn check(&self, what: &'static str, y: &Tensor) -> Result<()> {
+        // The manifold's own check first (its typed errors for shape, kind and membership),
+        // then the flows' rule that a batch is not empty.
+        self.check_points(y)?;
+        check_batch(what, y, Some(self.ambient_dim()))
     }
 
     fn chart_dim(&self, _y: &Tensor) -> i64 {
@@ -117,8 +120,30 @@ impl<M: Manifold> Geometry for M {
 
     fn batch_chart(&self, y: &Tensor) -> Result<M::Chart> {
         let centre = self.project(&y.detach().mean_dim(0, true, y.kind()));
-        Ok(self.chart_at(&centre.expand_as(y)))
+        let chart = self.chart_at(&centre.expand_as(y));
+        match ensure_finite(
+            "batch chart",
+            "chart coordinate",
+            &chart.coords(&y.detach()),
+        ) {
+            Err(FlowError::NonFinite { row, value, .. }) => {
+                Err(FlowError::ChartUndefined { row, value })
+            }
+            other => other.map(|()| chart),
+        }
     }
+}
+
+/// Checks the points `y` of a step with the geometry ([`Geometry::check`]) and, for an energy
+/// that declares its input width ([`Energy::input_dim`]), the width of `y` against it.
+pub(crate) fn check_input<G: Geometry + ?Sized>(
+    geometry: &G,
+    what: &'static str,
+    energy: &dyn Energy,
+    y: &Tensor,
+) -> Result<()> {
+    geometry.check(what, y)?;
+    check_batch(what, y, energy.input_dim())
 }
 
 /// Which squared norm sets the per-row step εᵢ = ε / max(1, ·) (paper-spec §9.2).
@@ -153,7 +178,9 @@ pub(crate) struct ChartState<C> {
 
 impl<C: Chart> ChartState<C> {
     /// Evaluates the energy at the points `y` through `chart` (one backward pass), and fails
-    /// with [`FlowError::NonFinite`] where the energy gradient or the drift is not finite.
+    /// with [`FlowError::ShapeMismatch`] if the energy's value or gradient has the wrong
+    /// shape, and with [`FlowError::NonFinite`] where the energy, its gradient or the drift
+    /// is not finite.
     pub fn new<G>(
         flow: &'static str,
         geometry: &G,
@@ -166,6 +193,20 @@ impl<C: Chart> ChartState<C> {
         G: Geometry<Chart = C> + ?Sized,
     {
         let state = Self::evaluate(geometry, chart, energy, y, scale);
+        let (b, d) = (state.x.size()[0], state.x.size()[1]);
+        for (what, t, expected) in [
+            ("energy value", &state.energy, vec![b]),
+            ("energy gradient", &state.grad, vec![b, d]),
+        ] {
+            if t.size() != expected {
+                return Err(FlowError::ShapeMismatch {
+                    what,
+                    expected: format!("{expected:?}"),
+                    got: t.size(),
+                });
+            }
+        }
+        ensure_finite(flow, "energy", &state.energy)?;
         ensure_finite(flow, "energy gradient", &state.grad)?;
         ensure_finite(flow, "drift", &state.drift)?;
         Ok(state)
@@ -179,6 +220,10 @@ impl<C: Chart> ChartState<C> {
     {
         let x = chart.coords(y);
         let (e0, h) = geometry.energy_and_grad(&chart, energy, &x);
+        // An energy in another floating kind than the points (an f64 energy for f32 points)
+        // is evaluated as given and its results cast to the points' kind, so that every
+        // step stays in the kind of its input.
+        let (e0, h) = (e0.to_kind(x.kind()), h.to_kind(x.kind()));
         let k = &h * scale - chart.half_log_det_grad(&x);
         let metric = chart.metric(&x);
         let drift = chart.inv_metric_div(&x) - metric.inverse_apply(&k);

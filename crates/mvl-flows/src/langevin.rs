@@ -2,8 +2,8 @@
 //! Langevin move in chart coordinates that every stochastic flow of the crate shares.
 
 use crate::error::Result;
-use crate::flow::{GradientFlow, Noise, Step, StepRule, step_rule_builders};
-use crate::geometry::{ChartState, Flat, Geometry, RescaleBy, check_noise};
+use crate::flow::{GradientFlow, Noise, Step, StepRule, finished, step_rule_builders};
+use crate::geometry::{ChartState, Flat, Geometry, RescaleBy, check_input, check_noise};
 use crate::mh;
 use mvl_manifold::row_dot;
 use mvl_manifold::{Chart, Energy};
@@ -100,7 +100,7 @@ impl LangevinCore {
         y: &Tensor,
         noise: &Noise,
     ) -> Result<Step> {
-        geometry.check(name, y)?;
+        check_input(geometry, name, energy, y)?;
         check_noise(noise, y, geometry.chart_dim(y), i64::from(self.metropolis))?;
         self.run(name, geometry, energy, y, noise)
     }
@@ -127,13 +127,14 @@ impl LangevinCore {
         } else {
             (next, None)
         };
-        Ok(Step {
+        let step = Step {
             next,
             energy: state.energy,
             step_size: mv.eps,
             diffusion,
             accepted,
-        })
+        };
+        finished(name, step)
     }
 }
 

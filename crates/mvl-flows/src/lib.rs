@@ -19,6 +19,26 @@
 //! εᵢ, as the authors' code does. Gradients flow through `next` to the energy's parameters.
 //! `testing::check_flow` (feature `testing`) is the conformance suite every flow passes.
 //!
+//! # Errors
+//! One rule for every flow: the fallible entry points (constructors and builders,
+//! [`GradientFlow::step`], [`GradientFlow::step_with`], [`GradientFlow::sample`] and the
+//! birth-death [`BirthDeathLangevin::rates`] and [`BirthDeathLangevin::step_parts`]) check
+//! their inputs and return a typed [`FlowError`] rather than panicking:
+//! - a batch must be a floating-point `[b, n]` tensor with b ≥ 1 (an empty batch is refused by
+//!   flat and manifold flows alike, [`FlowError::ShapeMismatch`]; an integer one is
+//!   [`FlowError::UnsupportedKind`]), its width must match the energy's
+//!   [`mvl_manifold::Energy::input_dim`] when the energy declares one, and on a manifold its
+//!   rows must be points of it ([`FlowError::Manifold`]);
+//! - the energy must return `[b]` values and `[b, n]` gradients; an energy of another floating
+//!   kind than the points is evaluated as given and its results cast to the points' kind;
+//! - a non-finite energy, gradient, drift or next point is [`FlowError::NonFinite`] (never a
+//!   silent NaN); a Metropolis-Hastings proposal with a non-finite ratio is rejected instead;
+//! - interacting flows on a manifold need one chart for the batch: [`FlowError::ChartUndefined`]
+//!   when there is none (an antipodal pair on the sphere).
+//!
+//! An energy that does not declare its width and panics on a batch (a closure, a network)
+//! panics the step: the flows do not catch panics.
+//!
 //! ```
 //! use mvl_flows::{GradientFlow, Langevin, Noise};
 //! use mvl_manifold::GaussianEnergy;

@@ -1,8 +1,9 @@
 //! The stochastic particle-optimisation sampler: a blend of SVGD and Langevin dynamics.
 
 use crate::error::{FlowError, Result};
-use crate::flow::{GradientFlow, Noise, Step, StepRule, bandwidth_builder, step_rule_builders};
-use crate::geometry::{Flat, Geometry, RescaleBy, check_noise};
+use crate::flow::step_rule_builders;
+use crate::flow::{GradientFlow, Noise, Step, StepRule, bandwidth_builder, finished};
+use crate::geometry::{Flat, Geometry, RescaleBy, check_input, check_noise};
 use crate::kernel::Bandwidth;
 use crate::langevin::LangevinMove;
 use crate::svgd::{chart_svgd_direction, particle_state};
@@ -134,7 +135,7 @@ impl<G: Geometry> GradientFlow for Spos<G> {
     }
 
     fn step_with(&self, energy: &dyn Energy, y: &Tensor, noise: &Noise) -> Result<Step> {
-        self.geometry.check(self.name(), y)?;
+        check_input(&self.geometry, self.name(), energy, y)?;
         check_noise(noise, y, self.geometry.chart_dim(y), 0)?;
         let state = particle_state(self.name(), &self.geometry, energy, y, &self.rule)?;
         let phi = chart_svgd_direction(&state, self.bandwidth);
@@ -143,13 +144,14 @@ impl<G: Geometry> GradientFlow for Spos<G> {
         let drift = phi * (mv.eps.unsqueeze(-1) * self.alpha) + &mv.drift_step * (1.0 - self.alpha);
         let next = state.chart.embed(&(&state.x + drift + &noise_term));
         let diffusion = Some(row_dot(&state.grad, &noise_term));
-        Ok(Step {
+        let step = Step {
             next,
             energy: state.energy,
             step_size: mv.eps,
             diffusion,
             accepted: None,
-        })
+        };
+        finished(self.name(), step)
     }
 }
 

@@ -1,8 +1,9 @@
 //! Stein variational gradient descent, in flat space or in a chart of a manifold.
 
 use crate::error::Result;
-use crate::flow::{GradientFlow, Noise, Step, StepRule, bandwidth_builder, step_rule_builders};
-use crate::geometry::{ChartState, Flat, Geometry, RescaleBy, check_noise};
+use crate::flow::step_rule_builders;
+use crate::flow::{GradientFlow, Noise, Step, StepRule, bandwidth_builder, finished};
+use crate::geometry::{ChartState, Flat, Geometry, RescaleBy, check_input, check_noise};
 use crate::kernel::{Bandwidth, svgd_direction};
 use mvl_manifold::{Chart, Energy};
 use tch::Tensor;
@@ -80,19 +81,20 @@ impl<G: Geometry> GradientFlow for Svgd<G> {
     }
 
     fn step_with(&self, energy: &dyn Energy, y: &Tensor, noise: &Noise) -> Result<Step> {
-        self.geometry.check(self.name(), y)?;
+        check_input(&self.geometry, self.name(), energy, y)?;
         check_noise(noise, y, 0, 0)?;
         let state = particle_state(self.name(), &self.geometry, energy, y, &self.rule)?;
         let phi = chart_svgd_direction(&state, self.bandwidth);
         let eps = self.rule.per_row(&state.rescale_stat(RescaleBy::Gradient));
         let next = state.chart.embed(&(&state.x + phi * eps.unsqueeze(-1)));
-        Ok(Step {
+        let step = Step {
             next,
             energy: state.energy,
             step_size: eps,
             diffusion: None,
             accepted: None,
-        })
+        };
+        finished(self.name(), step)
     }
 }
 

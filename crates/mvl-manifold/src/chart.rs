@@ -100,4 +100,8 @@ impl<C: Chart + ?Sized> Energy for ChartEnergy<'_, C> {
     fn energy(&self, x: &Tensor) -> Tensor {
         self.energy.energy(&self.chart.embed(x)) - self.chart.half_log_det(x)
     }
+
+    fn input_dim(&self) -> Option<i64> {
+        Some(self.chart.dim())
+    }
 }

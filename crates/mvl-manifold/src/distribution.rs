@@ -29,6 +29,13 @@ use tch::{Device, Kind, Tensor};
 /// dimension). `log_prob(y)`: `[N, m]` → `[N]` for all; the von Mises-Fisher distribution
 /// also broadcasts `[..., b, m]` → `[..., b]`. Points are not checked to lie on the manifold.
 ///
+/// # Preconditions and errors
+/// `sample` and `log_prob` return tensors, not results: the distributions validate their
+/// parameters in their constructors (typed [`crate::ManifoldError`]s), and `log_prob` takes
+/// points of the documented shape (libtorch panics on others; flows and objectives check
+/// shapes against [`crate::Energy::input_dim`] first). Non-finite points give non-finite
+/// log-densities.
+///
 /// # Why trait methods only
 /// The four types implement `sample` and `log_prob` only through this trait (no inherent
 /// methods of the same names), so each has one public path and generic code (`&dyn
@@ -50,6 +57,8 @@ pub trait TensorDistribution: std::fmt::Debug + Send {
     fn options(&self) -> (Kind, Device);
 
     /// `n` independent samples (shapes: trait docs), in [`Self::options`], without a graph.
+    /// A negative `n` is treated as 0 (an empty batch): the method has no error channel, and
+    /// every implementation follows this rule rather than panicking.
     fn sample(&self, n: i64) -> Tensor;
 
     /// ln p(y) with respect to the Riemannian volume (shapes: trait docs), in

@@ -32,6 +32,15 @@ pub trait Energy: std::fmt::Debug {
     fn energy_and_grad(&self, x: &Tensor) -> (Tensor, Tensor) {
         autograd_energy_and_grad(self, x)
     }
+
+    /// The width n of the points the energy accepts, when it knows it (`None`, the default:
+    /// any width, e.g. a closure or a network). Flows and objectives check their batches
+    /// against it and return a typed shape error instead of calling the energy with a batch
+    /// it cannot evaluate; an energy that returns `None` and fails on a batch fails as its
+    /// own code does.
+    fn input_dim(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// (E(x), ∇ₓE(x)) by autograd, keeping the graph (`create_graph`) so that the gradient can be
@@ -126,19 +135,38 @@ pub struct GaussianEnergy {
 }
 
 impl GaussianEnergy {
-    /// Mean `mean` (`[n]`, broadcast over rows) and standard deviation `std > 0`.
+    /// Mean `mean` (`[n]`, n ≥ 1, finite entries, broadcast over rows; an integer mean is
+    /// converted to f64) and standard deviation `std` (finite, > 0, with 1/std² finite).
+    ///
+    /// Errors: `ShapeMismatch` for a mean that is not `[n]` with n ≥ 1, `InvalidArgument`
+    /// naming `mean` (its first non-finite entry) or `std`.
     pub fn new(mean: &Tensor, std: f64) -> crate::Result<Self> {
-        if !(std.is_finite() && std > 0.0) {
+        let inv_var = 1.0 / (std * std);
+        if !(std.is_finite() && std > 0.0 && inv_var.is_finite()) {
             return Err(crate::ManifoldError::InvalidArgument {
                 name: "std",
                 value: std,
-                reason: "must be finite and > 0",
+                reason: "must be finite and > 0, with 1/std² finite",
             });
         }
-        Ok(Self {
-            mean: mean.shallow_clone(),
-            inv_var: 1.0 / (std * std),
-        })
+        let size = mean.size();
+        if size.len() != 1 || size[0] < 1 {
+            return Err(crate::ManifoldError::ShapeMismatch {
+                what: "GaussianEnergy mean",
+                expected: "[n], n >= 1".to_owned(),
+                got: size,
+            });
+        }
+        let mean = mean.to_kind(crate::distribution::floating_kind(mean));
+        let entries = crate::von_mises_fisher::host_values(&mean);
+        if let Some(&bad) = entries.iter().find(|v| !v.is_finite()) {
+            return Err(crate::ManifoldError::InvalidArgument {
+                name: "mean",
+                value: bad,
+                reason: "entries must be finite",
+            });
+        }
+        Ok(Self { mean, inv_var })
     }
 }
 
@@ -156,6 +184,10 @@ impl Energy for GaussianEnergy {
 
     fn energy_and_grad(&self, x: &Tensor) -> (Tensor, Tensor) {
         (self.energy(x), self.grad(x))
+    }
+
+    fn input_dim(&self) -> Option<i64> {
+        Some(self.mean.size()[0])
     }
 }
 

@@ -26,6 +26,14 @@ pub enum ManifoldError {
         /// The shape given.
         got: Vec<i64>,
     },
+    /// A tensor of a kind the call cannot use (points must be floating point).
+    #[error("{what}: expected a floating-point tensor, got {got:?}")]
+    UnsupportedKind {
+        /// What the tensor is.
+        what: &'static str,
+        /// The kind given.
+        got: tch::Kind,
+    },
     /// A concentration parameter that is negative or not finite.
     #[error("concentration must be finite and >= 0, got {0}")]
     InvalidConcentration(f64),

@@ -17,6 +17,15 @@
 //! - [`integration`]: the Gauss-Legendre rule, quadrature grids on S¹, S², the Poincaré disk
 //!   and latitude-longitude maps, normalising energies (log Z, NLL) and comparing densities.
 //!
+//! # Errors and preconditions
+//! One rule for the whole crate: constructors, fits and [`Manifold::check_points`] validate
+//! their inputs and return typed [`ManifoldError`]s naming the offending value or shape;
+//! methods that return tensors (geometric maps, charts, energies, [`TensorDistribution`]'s
+//! `sample` and `log_prob`) do not validate, and document their preconditions (shapes,
+//! points on M) and the values they give outside them (e.g. NaN off the Poincaré ball; a
+//! negative sample count is 0). [`Energy::input_dim`] lets callers check a batch's width
+//! before evaluating an energy, as the flows and objectives of the workspace do.
+//!
 //! A density on a manifold, given as an energy E of points in the ambient space, becomes a
 //! chart (Lebesgue) density through [`ChartEnergy`]: E_chart = E∘embed − ½ log det G.
 //!

@@ -9,6 +9,17 @@ use tch::{Kind, Tensor};
 ///
 /// # Shapes
 /// Points `[b, n]` (ambient), tangent vectors `[b, n]`.
+///
+/// # Errors and preconditions (the crate's rule)
+/// Constructors and checks return [`crate::Result`]: [`Manifold::check_points`] is the one
+/// place that validates points (shape `[b, n]` with any b ≥ 0, floating kind, finite, on M).
+/// The geometric maps (`project`, `to_tangent`, `chart_at`, the charts' methods and the
+/// manifolds' `exp`, `log`, `dist`) return tensors and assume points that pass
+/// `check_points` (shape and kind; libtorch panics on a wrong width): they do not repeat the
+/// check on every call. Their values at finite points off M are documented per method
+/// (e.g. [`crate::PoincareBall::dist`] is NaN outside the ball); non-finite points give
+/// non-finite results. Flows (`mvl-flows`) and objectives (`mvl-objectives`) check their
+/// inputs before calling them.
 pub trait Manifold: std::fmt::Debug + Send {
     /// The chart type of the atlas.
     type Chart: Chart;
@@ -29,15 +40,23 @@ pub trait Manifold: std::fmt::Debug + Send {
     fn to_tangent(&self, y: &Tensor, v: &Tensor) -> Tensor;
 
     /// A chart of the atlas that contains every row of `y` (it may differ per row).
+    /// Precondition: `y` is a `[b, n]` floating-point batch (trait docs).
     fn chart_at(&self, y: &Tensor) -> Self::Chart;
 
-    /// Checks that `y` is a `[b, n]` batch of finite points on M (within a tolerance suited
-    /// to the dtype), returning a typed error that names the first offending row.
+    /// Checks that `y` is a `[b, n]` floating-point batch (any b ≥ 0) of finite points on M
+    /// (within a tolerance suited to the dtype), returning a typed error that names the shape,
+    /// the kind or the first offending row.
     fn check_points(&self, y: &Tensor) -> Result<()>;
 }
 
-/// Checks that `y` has shape `[b, n]` and finite entries.
+/// Checks that `y` has shape `[b, n]`, a floating kind and finite entries.
 pub(crate) fn check_batch(what: &'static str, y: &Tensor, n: i64) -> Result<()> {
+    if !y.is_floating_point() {
+        return Err(ManifoldError::UnsupportedKind {
+            what,
+            got: y.kind(),
+        });
+    }
     let size = y.size();
     if size.len() != 2 || size[1] != n {
         return Err(ManifoldError::ShapeMismatch {

@@ -137,6 +137,9 @@ impl TensorDistribution for VmfMixture {
     }
 
     fn sample(&self, n: i64) -> Tensor {
+        if n <= 0 {
+            return Tensor::zeros([0, self.dim()], self.options());
+        }
         let idx = self.weights().to_kind(Kind::Double).multinomial(n, true);
         let c = &self.components;
         let picked = VonMisesFisher::from_unit(
@@ -172,6 +175,10 @@ impl Energy for VmfMixture {
         let natural = c.concentration().unsqueeze(-1) * c.loc();
         let grad = -logits.softmax(1, x.kind()).matmul(&natural);
         (energy, grad)
+    }
+
+    fn input_dim(&self) -> Option<i64> {
+        Some(self.dim())
     }
 }
 

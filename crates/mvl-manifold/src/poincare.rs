@@ -54,11 +54,20 @@ impl PoincareBall {
         w * (norm.clamp_max(1.0 - 1e-15).arctanh() * 2.0 / (self.lambda(x) * norm))
     }
 
-    /// d(x, y) = arcosh(1 + 2|x − y|²/((1 − |x|²)(1 − |y|²))).
+    /// d(x, y) = arcosh(1 + 2|x − y|²/((1 − |x|²)(1 − |y|²))), `[b]`.
+    ///
+    /// Defined for points of H^n, i.e. inside the open unit ball: a row where x or y has
+    /// norm ≥ 1 (or a NaN entry) gives NaN, the distance being undefined there (the formula
+    /// alone would give +∞ on the boundary and a meaningless finite value when both points
+    /// lie outside). Precondition: `x` and `y` are `[b, n]` or broadcast to it (libtorch
+    /// panics otherwise; [`Manifold::check_points`] checks points with a typed error).
     pub fn dist(&self, x: &Tensor, y: &Tensor) -> Tensor {
+        let (nx, ny) = (row_norm_sq(x), row_norm_sq(y));
+        let inside = nx.lt(1.0).logical_and(&ny.lt(1.0));
         let num = row_norm_sq(&(x - y)) * 2.0;
-        let den = (-row_norm_sq(x) + 1.0) * (-row_norm_sq(y) + 1.0);
-        (num / den + 1.0).arccosh()
+        let den = (-nx + 1.0) * (-ny + 1.0);
+        let d = (num / den + 1.0).arccosh();
+        d.where_self(&inside, &d.full_like(f64::NAN))
     }
 }
 

@@ -82,7 +82,7 @@ impl TensorDistribution for HypersphericalUniform {
     }
 
     fn sample(&self, b: i64) -> Tensor {
-        let g = Tensor::randn([b, self.n + 1], self.options);
+        let g = Tensor::randn([b.max(0), self.n + 1], self.options);
         // A standard normal vector is zero with probability 0; clamp only guards the division.
         let norm = row_norm_sq(&g).sqrt().clamp_min(f64::MIN_POSITIVE);
         g / norm.unsqueeze(-1)

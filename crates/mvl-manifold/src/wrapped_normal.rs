@@ -114,6 +114,9 @@ impl TensorDistribution for WrappedNormalMixture {
 
     fn sample(&self, n: i64) -> Tensor {
         let (kind, device) = self.options;
+        if n <= 0 {
+            return Tensor::zeros([0, 2], self.options);
+        }
         let host = |v: &[f64]| Tensor::from_slice(v).to_device(device);
         let comp = host(&self.weights).multinomial(n, true);
         let centres = host(&self.centres.concat())

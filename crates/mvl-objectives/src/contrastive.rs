@@ -87,7 +87,7 @@ impl<F: GradientFlow> Objective for ContrastiveDivergence<F> {
     }
 
     fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
-        check_batch(self.name(), x)?;
+        check_batch(self.name(), energy, x)?;
         energy_drop(
             &self.flow,
             energy,

@@ -63,7 +63,7 @@ impl Objective for DenoisingScoreMatching {
     }
 
     fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
-        check_batch(self.name(), x)?;
+        check_batch(self.name(), energy, x)?;
         let z = x.randn_like();
         let noisy_grad = energy.grad(&(x + &z * self.sigma));
         let shift = if self.control_variate {

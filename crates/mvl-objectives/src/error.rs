@@ -25,6 +25,14 @@ pub enum ObjectiveError {
         /// The shape given.
         got: Vec<i64>,
     },
+    /// A batch of a kind the objective cannot use (it must be floating point).
+    #[error("{objective}: expected a floating-point batch, got {got:?}")]
+    UnsupportedKind {
+        /// The objective.
+        objective: &'static str,
+        /// The kind given.
+        got: tch::Kind,
+    },
     /// A tensor of the wrong shape (kernel points, a rate density's output, ...).
     #[error("{what}: expected shape {expected}, got {got:?}")]
     ShapeMismatch {

@@ -28,7 +28,7 @@ use tch::{Kind, Tensor};
 /// tch::manual_seed(0);
 /// let opts = (Kind::Double, Device::Cpu);
 /// let x = Tensor::randn([400, 2], opts);
-/// let ksd = KernelStein::new(Bandwidth::Median);
+/// let ksd = KernelStein::new(Bandwidth::Median)?;
 /// let right = GaussianEnergy::new(&Tensor::zeros([2], opts), 1.0)?;
 /// let wrong = GaussianEnergy::new(&Tensor::ones([2], opts), 1.0)?;
 /// let near = ksd.loss(&right, &x)?.double_value(&[]);
@@ -42,17 +42,22 @@ pub struct KernelStein {
 }
 
 impl KernelStein {
-    /// KSD with the given bandwidth rule.
-    pub fn new(bandwidth: Bandwidth) -> Self {
-        Self { bandwidth }
+    /// KSD with the given bandwidth rule; a fixed bandwidth must be finite and > 0
+    /// ([`ObjectiveError::Flow`] with [`mvl_flows::FlowError::InvalidParameter`] otherwise,
+    /// the flows' check).
+    pub fn new(bandwidth: Bandwidth) -> Result<Self> {
+        Ok(Self {
+            bandwidth: bandwidth.validated()?,
+        })
     }
 
     /// KSD with a fixed bandwidth h (finite, > 0).
     pub fn fixed(h: f64) -> Result<Self> {
-        Ok(Self::new(Bandwidth::Fixed(positive("bandwidth", h)?)))
+        Self::new(Bandwidth::Fixed(positive("bandwidth", h)?))
     }
 
-    /// The bandwidth h for the batch `x` (no gradient).
+    /// The bandwidth h for the batch `x` (no gradient). Precondition: `x` is a non-empty
+    /// floating-point `[b, n]` batch (the checks of [`Objective::per_sample`]).
     pub fn bandwidth(&self, x: &Tensor) -> f64 {
         let x = x.detach();
         self.bandwidth
@@ -62,9 +67,11 @@ impl KernelStein {
     }
 
     /// The matrices (u(xᵢ, xⱼ), tr ∇ₓ∇_{x'}k(xᵢ, xⱼ)), both `[b, b]`, with bandwidth `h`.
-    /// The first is differentiable with respect to the energy's parameters.
+    /// The first is differentiable with respect to the energy's parameters. Precondition: as
+    /// for [`KernelStein::bandwidth`], with a width the energy accepts, and h > 0.
     pub fn pair_matrix(&self, energy: &dyn Energy, x: &Tensor, h: f64) -> (Tensor, Tensor) {
-        let g = energy.grad(x);
+        // An energy of another floating kind (f64 for f32 points): its gradient in x's kind.
+        let g = energy.grad(x).to_kind(x.kind());
         let d = x.size()[1] as f64;
         let r2 = sq_distances(x, x);
         let k = (&r2 / (-2.0 * h)).exp();
@@ -84,7 +91,7 @@ impl Objective for KernelStein {
     }
 
     fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
-        check_batch(self.name(), x)?;
+        check_batch(self.name(), energy, x)?;
         let b = x.size()[0];
         if b < 2 {
             return Err(ObjectiveError::BadBatch {

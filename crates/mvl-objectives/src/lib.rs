@@ -13,6 +13,20 @@
 //! `testing::check_objective` (feature `testing`) is the conformance suite every objective
 //! passes.
 //!
+//! # Errors
+//! One rule for every objective: constructors validate their parameters, and
+//! [`Objective::per_sample`] and [`Objective::loss`] (and the objectives' other fallible
+//! methods) check the batch before evaluating anything: a floating-point `[b, n]` tensor with
+//! b, n ≥ 1 ([`ObjectiveError::BadBatch`], [`ObjectiveError::UnsupportedKind`]) whose width
+//! matches the energy's [`mvl_manifold::Energy::input_dim`] when the energy declares one
+//! ([`ObjectiveError::ShapeMismatch`]); sampler and geometry failures arrive as
+//! [`ObjectiveError::Flow`] and [`ObjectiveError::Manifold`]. `loss` also turns a non-finite
+//! term into [`ObjectiveError::NonFiniteLoss`] and a libtorch failure inside an energy that
+//! declares no width into [`ObjectiveError::Energy`]; `per_sample` returns the terms as they
+//! are (non-finite terms included, for variance studies) and lets such a failure panic.
+//! Methods that return tensors (e.g. [`KernelStein::pair_matrix`]) document their
+//! preconditions instead.
+//!
 //! ```
 //! use mvl_manifold::GaussianEnergy;
 //! use mvl_objectives::{MinimumVelocity, Objective, ScoreMatching};

@@ -110,7 +110,7 @@ impl<F: GradientFlow> Objective for MinimumVelocity<F> {
     }
 
     fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
-        check_batch(self.name(), x)?;
+        check_batch(self.name(), energy, x)?;
         let proposal = Proposal::Differentiable;
         energy_drop(&self.flow, energy, x, self.control_variate, proposal).map(|(terms, _)| terms)
     }
@@ -121,7 +121,7 @@ impl<F: GradientFlow> Objective for MinimumVelocity<F> {
         energy: &dyn Energy,
         x: &Tensor,
     ) -> Result<(Tensor, Option<Tensor>)> {
-        check_batch(self.name(), x)?;
+        check_batch(self.name(), energy, x)?;
         let proposal = Proposal::Differentiable;
         let (terms, moved) = guarded(self.name(), x, || {
             energy_drop(&self.flow, energy, x, self.control_variate, proposal)

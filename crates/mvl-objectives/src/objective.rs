@@ -53,16 +53,29 @@ pub trait Objective: std::fmt::Debug + Send {
     }
 }
 
-/// Checks that `x` is a non-empty `[b, n]` batch.
-pub(crate) fn check_batch(objective: &'static str, x: &Tensor) -> Result<()> {
+/// Checks that `x` is a non-empty floating-point `[b, n]` batch whose width matches the
+/// energy's [`Energy::input_dim`] when it declares one.
+pub(crate) fn check_batch(objective: &'static str, energy: &dyn Energy, x: &Tensor) -> Result<()> {
     let size = x.size();
-    if size.len() == 2 && size[0] >= 1 && size[1] >= 1 {
-        Ok(())
-    } else {
-        Err(ObjectiveError::BadBatch {
+    if !(size.len() == 2 && size[0] >= 1 && size[1] >= 1) {
+        return Err(ObjectiveError::BadBatch {
             objective,
             got: size,
-        })
+        });
+    }
+    if !x.is_floating_point() {
+        return Err(ObjectiveError::UnsupportedKind {
+            objective,
+            got: x.kind(),
+        });
+    }
+    match energy.input_dim() {
+        Some(n) if n != size[1] => Err(ObjectiveError::ShapeMismatch {
+            what: objective,
+            expected: format!("[b, {n}] (the energy's input width)"),
+            got: size,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -162,7 +175,7 @@ mod tests {
             Box::new(SlicedScoreMatching::new(1, Projection::Gaussian).expect("valid")),
             Box::new(DenoisingScoreMatching::new(0.1).expect("valid")),
             Box::new(ContrastiveDivergence::new(1e-3).expect("valid")),
-            Box::new(KernelStein::new(Bandwidth::Median)),
+            Box::new(KernelStein::new(Bandwidth::Median).expect("valid")),
             Box::new(
                 WassersteinFisherRao::new(
                     Euclidean::new(2).expect("valid"),

@@ -4,7 +4,8 @@
 use crate::error::{ObjectiveError, Result};
 use mvl_flows::kernel::Bandwidth;
 use mvl_flows::log_batch_density;
-use mvl_manifold::{Manifold, Sphere, VonMisesFisher};
+use mvl_manifold::bessel::log_ive_normalized;
+use mvl_manifold::{Manifold, Sphere, log_sphere_area};
 use std::fmt;
 use tch::Tensor;
 
@@ -35,8 +36,9 @@ impl<D: RateDensity + ?Sized> RateDensity for Box<D> {
 ///
 /// ρ̂(y) = (1/N) Σⱼ C_m(κ) exp(κ yᵀxⱼ),
 ///
-/// computed as logsumexp κ(yᵀxⱼ − 1) + κ + ln C_m(κ) − ln N, which cannot overflow, with
-/// ln C_m(κ) from [`mvl_manifold::VonMisesFisher::log_normalizer_of`].
+/// computed as logsumexp κ(yᵀxⱼ − 1) + ln(C_m(κ)e^κ) − ln N, which cannot overflow, with
+/// ln(C_m(κ)e^κ) = −ln|S^{m−1}| − [`mvl_manifold::bessel::log_ive_normalized`](m/2 − 1, κ),
+/// which keeps its digits at any κ (κ + ln C_m(κ) would cancel completely by κ ≈ 10¹⁶).
 ///
 /// ```
 /// use mvl_objectives::{RateDensity, VmfKde};
@@ -52,8 +54,8 @@ impl<D: RateDensity + ?Sized> RateDensity for Box<D> {
 pub struct VmfKde {
     points: Tensor,
     kappa: f64,
-    /// ln C_m(κ).
-    log_normalizer: f64,
+    /// ln(C_m(κ) e^κ), the log-density of one kernel at its centre.
+    log_mode_density: f64,
     sphere: Sphere,
 }
 
@@ -79,12 +81,12 @@ impl VmfKde {
         let sphere = Sphere::new(size[1] - 1)?;
         sphere.check_points(points)?;
         let m = sphere.ambient_dim();
-        let log_normalizer =
-            VonMisesFisher::log_normalizer_of(m, &Tensor::from(kappa)).double_value(&[]);
+        let log_mode_density =
+            -log_ive_normalized(0.5 * m as f64 - 1.0, kappa) - log_sphere_area(m - 1);
         Ok(Self {
             points: points.detach(),
             kappa,
-            log_normalizer,
+            log_mode_density,
             sphere,
         })
     }
@@ -95,13 +97,14 @@ impl VmfKde {
     }
 
     /// ln ρ̂(y), normalised, at `[M, m]` points (in `y`'s dtype and device; the kernel
-    /// points are converted to them). Not checked to lie on the sphere.
+    /// points are converted to them). Not checked to lie on the sphere. Precondition: a
+    /// floating-point `[M, m]` batch (libtorch panics otherwise; [`RateDensity::log_density`]
+    /// checks it with a typed error).
     pub fn log_prob(&self, y: &Tensor) -> Tensor {
         let points = self.points.to_kind(y.kind()).to_device(y.device());
         let dots = y.matmul(&points.transpose(0, 1));
         let n = dots.size()[1] as f64;
-        ((dots - 1.0) * self.kappa).logsumexp([1], false)
-            + (self.kappa + self.log_normalizer - n.ln())
+        ((dots - 1.0) * self.kappa).logsumexp([1], false) + (self.log_mode_density - n.ln())
     }
 }
 

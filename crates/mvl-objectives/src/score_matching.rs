@@ -57,7 +57,7 @@ impl<M: Manifold> Objective for ScoreMatching<M> {
     }
 
     fn per_sample(&self, energy: &dyn Energy, y: &Tensor) -> Result<Tensor> {
-        check_batch(self.name(), y)?;
+        check_batch(self.name(), energy, y)?;
         self.manifold.check_points(y)?;
         let chart = self.manifold.chart_at(y);
         let x = differentiable(&chart.coords(&y.detach()));

@@ -85,7 +85,7 @@ impl Objective for SlicedScoreMatching {
     }
 
     fn per_sample(&self, energy: &dyn Energy, x: &Tensor) -> Result<Tensor> {
-        check_batch(self.name(), x)?;
+        check_batch(self.name(), energy, x)?;
         let x = differentiable(x);
         let (_, g) = energy.energy_and_grad(&x);
         let half_sq = row_norm_sq(&g) / 2.0;

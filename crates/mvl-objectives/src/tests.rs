@@ -87,7 +87,11 @@ fn score_matching_family() {
     }
     let dsm = DenoisingScoreMatching::new(0.03).expect("valid");
     check_objective(&dsm.control_variate(true), &x, Some(&dsm));
-    check_objective(&KernelStein::new(Bandwidth::Median), &x, None);
+    check_objective(
+        &KernelStein::new(Bandwidth::Median).expect("valid"),
+        &x,
+        None,
+    );
     check_objective(&KernelStein::fixed(0.5).expect("valid"), &x, None);
 }
 

@@ -104,7 +104,7 @@ impl<M: Manifold> WassersteinFisherRao<M> {
     /// The Fisher-Rao terms c β̄ᵢ (Eᵢ − Ē) at the batch `y` (`[B, n]` → `[B]`),
     /// differentiable with respect to the energy's parameters through E and ½E in β̄.
     pub fn fisher_rao(&self, energy: &dyn Energy, y: &Tensor) -> Result<Tensor> {
-        check_batch(self.name(), y)?;
+        check_batch(self.name(), energy, y)?;
         let e = energy.energy(y);
         let log_rho = self.density.log_density(y)?.detach();
         if log_rho.size() != e.size() {

@@ -20,6 +20,10 @@
 //! Unlike `log(scipy.special.ive)`, nothing here under- or overflows: the order-5000 value at
 //! x = 1e-8 is about −1.3e5 and the order-0 value at x = 1e6 about +1e6.
 //!
+//! Beyond x = 10⁶, [`log_ive`] and [`log_ive_normalized`] (ln of the functions times e^{−x},
+//! from Hankel's expansion at large x) keep the digits that subtracting x from [`log_iv`]
+//! loses; the von Mises–Fisher densities use them.
+//!
 //! Domain: ν ≥ 0 and x ≥ 0 (x = 0 gives the limits). Outside it (or for NaN) the functions
 //! return NaN, the convention of `f64::ln`; the distributions validate their parameters before
 //! calling them.
@@ -39,11 +43,14 @@
 //! ```
 
 mod debye;
+mod scaled;
 mod tensor;
 
+pub use scaled::{log_ive, log_ive_normalized};
 pub(crate) use tensor::map_values;
 pub use tensor::{
-    bessel_ratio_tensor, log_iv_normalized_tensor, log_iv_tensor, mean_resultant_length_tensor,
+    bessel_ratio_complement_tensor, bessel_ratio_tensor, log_iv_normalized_tensor, log_iv_tensor,
+    log_ive_normalized_tensor, mean_resultant_length_tensor,
 };
 
 /// Orders from which the uniform expansion is used directly.
@@ -134,7 +141,7 @@ fn in_domain(nu: f64, x: f64) -> bool {
 }
 
 /// NaN outside the domain, `at_zero` at x = 0, `at_infinity` at x = ∞, None otherwise.
-fn special_value(nu: f64, x: f64, at_zero: f64, at_infinity: f64) -> Option<f64> {
+pub(crate) fn special_value(nu: f64, x: f64, at_zero: f64, at_infinity: f64) -> Option<f64> {
     if !in_domain(nu, x) {
         Some(f64::NAN)
     } else if x == 0.0 {
@@ -184,6 +191,7 @@ pub fn bessel_ratio(nu: f64, x: f64) -> f64 {
 /// 1 − I_{ν+1}(x)/I_ν(x) ∈ (0, 1], accurate also where the ratio is close to 1 (x ≫ ν), where
 /// `1.0 - bessel_ratio(nu, x)` keeps only log10(1/(1 − ratio)) fewer digits.
 ///
+/// x ≥ max(10³, 8ν²): Hankel's expansion ([`log_ive`]'s module docs); otherwise, for
 /// ν ≥ 25: the uniform expansion rearranged so that its terms add (see the `debye` module);
 /// ν < 25: D_ν = 1 − R_ν from the same backward recurrence, which in these variables reads
 /// D_ν = (2(ν+1) − x D_{ν+1})/(2(ν+1) + x(1 − D_{ν+1})) (the numerator cancels by at most a
@@ -191,6 +199,9 @@ pub fn bessel_ratio(nu: f64, x: f64) -> f64 {
 pub fn bessel_ratio_complement(nu: f64, x: f64) -> f64 {
     if let Some(v) = special_value(nu, x, 1.0, 0.0) {
         return v;
+    }
+    if let Some(d) = scaled::ratio_complement_hankel(nu, x) {
+        return d;
     }
     let (steps, top) = lift(nu);
     let mut d = debye::ratio_complement(top, x);

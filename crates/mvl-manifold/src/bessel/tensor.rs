@@ -5,7 +5,8 @@
 //! attached with the identity value + (x − x.detach())·f′(x).detach(): its forward value is
 //! f(x) and its gradient with respect to x is f′(x) (first order only).
 
-use super::{bessel_ratio, bessel_ratio_derivative, log_iv, log_iv_normalized};
+use super::{bessel_ratio, bessel_ratio_complement, bessel_ratio_derivative};
+use super::{log_iv, log_iv_normalized, log_ive_normalized};
 use std::collections::HashMap;
 use tch::{Device, Kind, Tensor};
 
@@ -71,6 +72,31 @@ pub fn log_iv_tensor(nu: f64, x: &Tensor) -> Tensor {
 /// `x`: any shape, result the same shape, kind and device.
 pub fn log_iv_normalized_tensor(nu: f64, x: &Tensor) -> Tensor {
     map_with_derivative(x, |v| (log_iv_normalized(nu, v), bessel_ratio(nu, v)))
+}
+
+/// ln(₀F₁(; ν+1; x²/4) e^{−x}) elementwise ([`super::log_ive_normalized`], accurate at any
+/// large x), with derivative I_{ν+1}(x)/I_ν(x) − 1.
+///
+/// # Shapes
+/// `x`: any shape, result the same shape, kind and device.
+pub fn log_ive_normalized_tensor(nu: f64, x: &Tensor) -> Tensor {
+    map_with_derivative(x, |v| {
+        (log_ive_normalized(nu, v), -bessel_ratio_complement(nu, v))
+    })
+}
+
+/// 1 − I_{ν+1}(x)/I_ν(x) elementwise ([`super::bessel_ratio_complement`], accurate where the
+/// ratio is close to 1), with derivative −(1 − R² − (2ν+1)R/x).
+///
+/// # Shapes
+/// `x`: any shape, result the same shape, kind and device.
+pub fn bessel_ratio_complement_tensor(nu: f64, x: &Tensor) -> Tensor {
+    map_with_derivative(x, |v| {
+        (
+            bessel_ratio_complement(nu, v),
+            -bessel_ratio_derivative(nu, v),
+        )
+    })
 }
 
 /// I_{ν+1}(x)/I_ν(x) elementwise, with derivative 1 − R² − (2ν+1)R/x.

@@ -15,6 +15,7 @@ pub(crate) use fit::check_unit_rows;
 pub use fit::solve_concentration;
 pub(crate) use sample::WoodEnvelope;
 
+use crate::bessel::{bessel_ratio_complement_tensor, log_ive_normalized_tensor};
 use crate::bessel::{log_iv_normalized_tensor, mean_resultant_length_tensor};
 use crate::distribution::{TensorDistribution, floating_kind, to_options};
 use crate::energy::Energy;
@@ -83,7 +84,8 @@ impl VonMisesFisher {
     /// entries of `concentration` (`[b]`, cast to `loc`'s kind and device).
     ///
     /// Errors: `ShapeMismatch` for other shapes, `InvalidDimension` for m < 2,
-    /// `InvalidConcentration` for a negative or non-finite κ, `InvalidMeanDirection` for a zero
+    /// `InvalidConcentration` for a negative or non-finite κ (also one that overflows `loc`'s
+    /// kind, e.g. κ = 1e300 with f32 directions), `InvalidMeanDirection` for a zero
     /// or non-finite row of `loc`.
     pub fn new(loc: &Tensor, concentration: &Tensor) -> Result<Self> {
         let size = loc.size();
@@ -109,11 +111,14 @@ impl VonMisesFisher {
                 got: concentration.size(),
             });
         }
+        let loc = loc.to_kind(floating_kind(loc));
+        // κ must be finite also in the distribution's kind (1e300 overflows f32).
+        let cast = host_values(&concentration.to_kind(loc.kind()));
         let kappas = host_values(concentration);
-        if let Some(k) = first_bad(&kappas, |k| !(k.is_finite() && k >= 0.0)) {
+        let bad = |(&k, &c): (&f64, &f64)| !(k.is_finite() && k >= 0.0 && c.is_finite());
+        if let Some((&k, _)) = kappas.iter().zip(&cast).find(|&p| bad(p)) {
             return Err(ManifoldError::InvalidConcentration(k));
         }
-        let loc = loc.to_kind(floating_kind(loc));
         // Rows are divided by their largest |entry| before normalising, so that huge (1e200)
         // or tiny entries do not overflow or underflow the squared norm; the scale is a
         // constant for autograd, which the normalisation removes anyway.
@@ -186,35 +191,55 @@ impl VonMisesFisher {
         -log_iv_normalized_tensor(0.5 * m as f64 - 1.0, concentration) - log_sphere_area(m - 1)
     }
 
-    /// The entropy H = −κ A_m(κ) − ln C_m(κ), `[b]` (paper-spec §7.1).
+    /// ln(C_m(κ) e^κ) = −ln|S^{m−1}| − ln(₀F₁(; m/2; κ²/4) e^{−κ}), `[b]`: the log-density at
+    /// the mode, O(ln κ), computed without the cancellation of κ + ln C_m(κ) (both O(κ)) that
+    /// loses every digit by κ ≈ 10¹⁶ ([`crate::bessel::log_ive_normalized`]).
+    fn log_mode_density(&self) -> Tensor {
+        -log_ive_normalized_tensor(self.order(), &self.concentration) - log_sphere_area(self.m - 1)
+    }
+
+    /// κ(1 − A_m(κ)), `[b]`, with 1 − A_m from [`crate::bessel::bessel_ratio_complement`]
+    /// (it tends to (m − 1)/2 as κ → ∞; 1 − A_m computed as a difference would not).
+    fn kappa_times_complement(&self) -> Tensor {
+        &self.concentration * bessel_ratio_complement_tensor(self.order(), &self.concentration)
+    }
+
+    /// The entropy H = −κ A_m(κ) − ln C_m(κ) = κ(1 − A_m(κ)) − ln(C_m(κ) e^κ), `[b]`
+    /// (paper-spec §7.1; the second form keeps its digits at any κ: O(ln κ) for large κ).
     pub fn entropy(&self) -> Tensor {
-        -(&self.concentration * self.mean_resultant_length()) - self.log_normalizer()
+        self.kappa_times_complement() - self.log_mode_density()
     }
 
     /// KL(vMF ‖ Uniform(S^{m−1})) = ln|S^{m−1}| − H = κ A_m(κ) − ln ₀F₁(; m/2; κ²/4), `[b]`
-    /// (paper-spec §7.1; the second form is exact at κ = 0).
+    /// (paper-spec §7.1), computed as −κ(1 − A_m) − ln(₀F₁ e^{−κ}): exact at κ = 0 and free
+    /// of cancellation at large κ.
     pub fn kl_to_uniform(&self) -> Tensor {
-        &self.concentration * self.mean_resultant_length()
-            - log_iv_normalized_tensor(self.order(), &self.concentration)
+        -self.kappa_times_complement()
+            - log_ive_normalized_tensor(self.order(), &self.concentration)
     }
 }
 
 /// Samples `[n, b, m]` (n per distribution of the batch) in the kind and on the device of
 /// `loc`: on the CPU by the fused scalar kernel, elsewhere by tensor operations.
 /// `log_prob(x)` = κ μᵀx + ln C_m(κ) with respect to the surface measure of S^{m−1}, for `x`
-/// `[..., b, m]` (broadcast against `[b, m]`) → `[..., b]`.
+/// `[..., b, m]` (broadcast against `[b, m]`) → `[..., b]`, computed as
+/// κ(μᵀx − 1) + ln(C_m(κ)e^κ) so that it keeps its digits at any κ (at κ = 10¹⁶ the direct
+/// sum of two O(κ) terms keeps none). Precondition: the last dimension of `x` is m and the
+/// others broadcast against `[b]` (libtorch panics otherwise; flows and objectives check
+/// this through [`Energy::input_dim`]).
 impl TensorDistribution for VonMisesFisher {
     fn options(&self) -> (Kind, Device) {
         (self.loc.kind(), self.loc.device())
     }
 
     fn sample(&self, n: i64) -> Tensor {
+        let n = n.max(0);
         self.draw_detached(n).view([n, self.batch_size(), self.m])
     }
 
     fn log_prob(&self, x: &Tensor) -> Tensor {
         let x = to_options(x, self.options());
-        row_dot(&x, &self.loc) * &self.concentration + self.log_normalizer()
+        (row_dot(&x, &self.loc) - 1.0) * &self.concentration + self.log_mode_density()
     }
 }
 
@@ -235,6 +260,10 @@ impl Energy for VonMisesFisher {
 
     fn energy_and_grad(&self, x: &Tensor) -> (Tensor, Tensor) {
         (self.energy(x), self.grad(x))
+    }
+
+    fn input_dim(&self) -> Option<i64> {
+        Some(self.m)
     }
 }
 

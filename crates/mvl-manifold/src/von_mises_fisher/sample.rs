@@ -204,6 +204,7 @@ impl VonMisesFisher {
     /// tail that does not contain the mode. Rejection-sampler pathwise gradients without the
     /// correction term (s-vae-pytorch) are biased, ~13 % low at m = 5, κ = 2.
     pub fn rsample(&self, n: i64) -> Tensor {
+        let n = n.max(0);
         self.draw(n, true).view([n, self.batch_size(), self.m])
     }
 }

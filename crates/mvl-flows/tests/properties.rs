@@ -1,0 +1,256 @@
+//! Property tests of every flow with bad values (issue 14): arbitrary shapes, kinds (f32,
+//! f64, i64) and values (NaN, ±∞, 0, huge, tiny), flat and on manifolds, with energies of the
+//! points' kind or of another one. Every step returns a typed error or a finite step (the
+//! crate's rule: never a panic, never a silent NaN). Each property prints its calls and
+//! typed errors (`cargo test --release -p mvl-flows --test properties -- --nocapture`).
+
+use mvl_flows::kernel::{Bandwidth, log_kde, svgd_direction};
+use mvl_flows::{
+    BirthDeathLangevin, FlowError, GradientFlow, Langevin, Noise, RiemannianLangevin, Spos,
+    SposNoise, StepRule, Svgd, jump_sources,
+};
+use mvl_manifold::{Energy, FnEnergy, GaussianEnergy, Manifold, PoincareBall, Sphere};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use std::cell::Cell;
+use tch::{Device, Kind, Tensor};
+
+fn value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => -3.0..3.0f64,
+        1 => prop::sample::select(vec![
+            f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, 1e300, -1e300, 1e-300, 1e30, 1e16,
+        ]),
+    ]
+}
+
+fn kind() -> impl Strategy<Value = Kind> {
+    prop_oneof![3 => Just(Kind::Double), 3 => Just(Kind::Float), 1 => Just(Kind::Int64)]
+}
+
+/// Tensors of rank 1..=3 (mostly `[b, 3]`), any kind and values.
+fn points() -> impl Strategy<Value = Tensor> {
+    let shape = prop_oneof![
+        4 => (0..=5i64).prop_map(|b| vec![b, 3]),
+        1 => prop::collection::vec(0..=4i64, 1..=3),
+    ];
+    (shape, kind())
+        .prop_flat_map(|(s, k)| {
+            let n: i64 = s.iter().product();
+            (Just(s), Just(k), prop::collection::vec(value(), n as usize))
+        })
+        .prop_map(|(s, k, v)| Tensor::from_slice(&v).view(s.as_slice()).to_kind(k))
+}
+
+/// Points of S² (some at the poles, some antipodal) in f32 or f64.
+fn sphere_points() -> impl Strategy<Value = Tensor> {
+    let row = prop_oneof![
+        2 => prop::collection::vec(-1.0..1.0f64, 3),
+        1 => prop::sample::select(vec![vec![0.0, 0.0, 1.0], vec![0.0, 0.0, -1.0]]),
+    ];
+    (prop::collection::vec(row, 1..=5), prop::bool::ANY).prop_map(|(rows, f32)| {
+        let b = rows.len() as i64;
+        let y = Tensor::from_slice(&rows.concat()).view([b, 3]) + 1e-3;
+        let y = Sphere::new(2).expect("valid").project(&y);
+        if f32 { y.to_kind(Kind::Float) } else { y }
+    })
+}
+
+#[derive(Default)]
+struct Tally {
+    calls: Cell<u64>,
+    errors: Cell<u64>,
+}
+
+impl Tally {
+    fn record<T>(&self, r: Result<T, FlowError>) -> Option<T> {
+        self.calls.set(self.calls.get() + 1);
+        r.map_err(|_| self.errors.set(self.errors.get() + 1)).ok()
+    }
+
+    /// A step must be an error or finite.
+    fn step(&self, flow: &dyn GradientFlow, energy: &dyn Energy, y: &Tensor) {
+        if let Some(step) = self.record(flow.step(energy, y)) {
+            for t in [&step.next, &step.energy, &step.step_size] {
+                assert!(t.isfinite().all().int64_value(&[]) == 1, "{flow:?} {y:?}");
+            }
+            assert_eq!(step.next.kind(), y.kind(), "{flow:?}");
+        }
+    }
+}
+
+fn run<S: Strategy>(name: &str, cases: u32, strategy: S, f: impl Fn(S::Value, &Tally)) {
+    let tally = Tally::default();
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new(config)
+        .run(&strategy, |v| {
+            f(v, &tally);
+            Ok(())
+        })
+        .expect("property holds");
+    println!(
+        "[properties] mvl-flows {name}: {cases} cases, {} calls, {} typed errors",
+        tally.calls.get(),
+        tally.errors.get()
+    );
+}
+
+fn quadratic(x: &Tensor) -> Tensor {
+    x.square().sum_dim_intlist(-1, false, x.kind()) / 2.0
+}
+
+/// E in f64 whatever the points' kind.
+fn double_quadratic(x: &Tensor) -> Tensor {
+    quadratic(&x.to_kind(Kind::Double))
+}
+
+/// Energies of width 3 (closed form, f64), of any width, and of another kind.
+fn energies() -> Vec<Box<dyn Energy>> {
+    let mean = Tensor::from_slice(&[0.5f64, -1.0, 2.0]);
+    vec![
+        Box::new(GaussianEnergy::new(&mean, 0.7).expect("valid")),
+        Box::new(FnEnergy::new(quadratic)),
+        Box::new(FnEnergy::new(double_quadratic)),
+    ]
+}
+
+fn flat_flows(eps: f64) -> Vec<Box<dyn GradientFlow>> {
+    vec![
+        Box::new(Langevin::new(eps).expect("valid")),
+        Box::new(Langevin::new(eps).expect("valid").metropolis(true)),
+        Box::new(Svgd::new(eps).expect("valid").rescaled(true)),
+        Box::new(Spos::new(eps).expect("valid").noise(SposNoise::Balanced)),
+        Box::new(BirthDeathLangevin::new(eps).expect("valid")),
+    ]
+}
+
+fn sphere_flows(eps: f64) -> Vec<Box<dyn GradientFlow>> {
+    let s = Sphere::new(2).expect("valid");
+    vec![
+        Box::new(
+            RiemannianLangevin::new(s, eps)
+                .expect("valid")
+                .metropolis(true),
+        ),
+        Box::new(Svgd::new(eps).expect("valid").on(s)),
+        Box::new(Spos::new(eps).expect("valid").on(s)),
+        Box::new(BirthDeathLangevin::new(eps).expect("valid").on(s)),
+        Box::new(
+            Svgd::new(eps)
+                .expect("valid")
+                .on(PoincareBall::new(3).expect("valid")),
+        ),
+    ]
+}
+
+#[test]
+fn every_flow_steps_or_fails_with_a_typed_error() {
+    let strategy = (
+        points(),
+        sphere_points(),
+        prop::sample::select(vec![1e-3, 0.5, 1e6]),
+    );
+    run("steps", 40, strategy, |(y, s, eps), tally| {
+        for e in energies() {
+            for flow in flat_flows(eps).iter().chain(&sphere_flows(eps)) {
+                tally.step(flow.as_ref(), e.as_ref(), &y);
+                tally.step(flow.as_ref(), e.as_ref(), &s);
+            }
+        }
+        let bd = BirthDeathLangevin::new(eps).expect("valid");
+        tally.record(bd.rates(&FnEnergy::new(quadratic), &y));
+    });
+}
+
+#[test]
+fn explicit_noise_of_any_shape_is_checked() {
+    let noise = (points(), points()).prop_map(|(normal, uniform)| Noise { normal, uniform });
+    run("step_with", 32, (points(), noise), |(y, noise), tally| {
+        let e = FnEnergy::new(quadratic);
+        for flow in flat_flows(1e-2) {
+            if let Some(step) = tally.record(flow.step_with(&e, &y, &noise)) {
+                assert!(step.next.isfinite().all().int64_value(&[]) == 1, "{flow:?}");
+            }
+        }
+    });
+}
+
+#[test]
+fn constructors_and_builders_validate_any_value() {
+    let strategy = (value(), value());
+    run("constructors", 64, strategy, |(a, b), tally| {
+        tally.record(StepRule::new(a).and_then(|r| r.with_scale(b)));
+        tally.record(Langevin::new(a).and_then(|f| f.energy_scale(b)));
+        tally.record(Svgd::new(a).and_then(|f| f.bandwidth(Bandwidth::Fixed(b))));
+        tally.record(Spos::new(a).and_then(|f| f.alpha(b)));
+        tally.record(BirthDeathLangevin::new(a).and_then(|f| f.jump_rate_scale(b)));
+        let s = Sphere::new(2).expect("valid");
+        tally.record(RiemannianLangevin::new(s, a));
+        tally.record(Bandwidth::Fixed(a).validated());
+    });
+}
+
+/// The kernel functions and jump sources take any values of the documented shapes.
+#[test]
+fn kernel_and_jumps_take_any_values() {
+    let slices = prop::collection::vec(prop::collection::vec(value(), 0..=5), 4);
+    run("kernel", 48, (points(), slices), |(x, v), _| {
+        let sources = jump_sources(&v[0], &v[1], &v[2], &v[3]);
+        assert_eq!(sources.len(), v[0].len());
+        assert!(
+            sources
+                .iter()
+                .all(|&s| s >= 0 && (s as usize) < v[0].len().max(1))
+        );
+        if x.dim() == 2 && x.size()[0] > 0 && x.is_floating_point() {
+            let h = Bandwidth::Fixed(0.5);
+            assert_eq!(svgd_direction(&x, &x, h).size(), x.size());
+            assert_eq!(log_kde(&x, Bandwidth::Median).size(), vec![x.size()[0]]);
+        }
+    });
+}
+
+/// The misleading message of issue 14: an antipodal pair on S² has no batch chart.
+#[test]
+fn antipodal_pair_reports_the_undefined_chart() {
+    let s = Sphere::new(2).expect("valid");
+    let y = Tensor::from_slice(&[0.0f64, 0.0, 1.0, 0.0, 0.0, -1.0]).view([2, 3]);
+    let e = FnEnergy::new(|y: &Tensor| y.select(1, 0));
+    let flows: Vec<Box<dyn GradientFlow>> = vec![
+        Box::new(Svgd::new(0.1).expect("valid").on(s)),
+        Box::new(Spos::new(0.1).expect("valid").on(s)),
+        Box::new(BirthDeathLangevin::new(0.1).expect("valid").on(s)),
+    ];
+    for flow in flows {
+        assert!(
+            matches!(
+                flow.step(&e, &y),
+                Err(FlowError::ChartUndefined { row: 1, .. })
+            ),
+            "{flow:?}"
+        );
+    }
+    // An empty batch is refused by flat and manifold flows alike; NaN energies are errors.
+    let empty = Tensor::zeros([0, 3], (Kind::Double, Device::Cpu));
+    for flow in flat_flows(0.1).iter().chain(&sphere_flows(0.1)) {
+        assert!(matches!(
+            flow.step(&e, &empty),
+            Err(FlowError::ShapeMismatch { .. })
+        ));
+    }
+    let nan = FnEnergy::new(|y: &Tensor| y.select(1, 0) * f64::NAN);
+    let mala = Langevin::new(0.1).expect("valid").metropolis(true);
+    let x = Tensor::ones([3, 3], (Kind::Double, Device::Cpu));
+    assert!(matches!(
+        mala.step(&nan, &x),
+        Err(FlowError::NonFinite {
+            what: "energy",
+            row: 0,
+            ..
+        })
+    ));
+}
