@@ -4,7 +4,7 @@
 
 use crate::ais::{Ais, AisRun, LogLikelihood, Prior, Progress};
 use crate::elbo::bernoulli_nll;
-use crate::error::{Result, check_width};
+use crate::error::{Result, check_width, floating};
 use crate::explicit_vae::ExplicitVae;
 use crate::implicit_vae::ImplicitVae;
 use crate::latent::{Geometry, LatentSpace};
@@ -63,6 +63,7 @@ pub fn test_log_likelihood(
     every: usize,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<AisRun> {
+    floating("test images", x)?;
     let options = (x.kind(), x.device());
     // The decoder's output width, from one prior draw, is the width the images must have.
     let probe = model.decode(&ais.prior().sample(1, options))?;

@@ -37,6 +37,14 @@ pub enum AeError {
         /// The shape given.
         got: Vec<i64>,
     },
+    /// A tensor of a kind the models cannot take (integer or boolean data or latents).
+    #[error("{what}: expected a floating-point tensor, got {got}")]
+    UnsupportedKind {
+        /// What the tensor is.
+        what: &'static str,
+        /// Its kind.
+        got: String,
+    },
     /// A data file that cannot be read (missing folder or file, permissions).
     #[error("{path}: {source}; {MNIST_HINT}")]
     MissingData {
@@ -131,9 +139,22 @@ pub(crate) fn non_negative(name: &'static str, value: f64, allow_zero: bool) -> 
     }
 }
 
-/// Checks that `x` is a non-empty `[b, width]` batch.
+/// Checks that `x` is a floating-point tensor.
+pub(crate) fn floating(what: &'static str, x: &tch::Tensor) -> Result<()> {
+    if x.is_floating_point() {
+        Ok(())
+    } else {
+        Err(AeError::UnsupportedKind {
+            what,
+            got: format!("{:?}", x.kind()),
+        })
+    }
+}
+
+/// Checks that `x` is a non-empty floating-point `[b, width]` batch.
 pub(crate) fn check_width(what: &'static str, x: &tch::Tensor, width: i64) -> Result<()> {
     let size = x.size();
+    floating(what, x)?;
     if size.len() == 2 && size[0] >= 1 && size[1] == width {
         Ok(())
     } else {

@@ -13,6 +13,14 @@
 //!   (HMC in R^nz, Riemannian Langevin with Metropolis-Hastings on S^nz, paper-spec §4.6),
 //!   validated against exact marginals.
 //!
+//! # Errors
+//! Entry points that take data or latents check them and return [`AeError`]: integer or
+//! boolean tensors ([`AeError::UnsupportedKind`]), wrong ranks, widths or empty batches
+//! ([`AeError::ShapeMismatch`]); floating-point inputs are converted to the networks' kind
+//! and device. Non-finite data are not refused: they give non-finite losses, which the
+//! training loops of mvl-train stop on ([`mvl_train::TrainError::NonFiniteLoss`]), and AIS
+//! reports as [`ais::AisError::NonFinite`].
+//!
 //! ```
 //! use mvl_ae::entropy_surrogate;
 //! use mvl_manifold::{Euclidean, FnEnergy};

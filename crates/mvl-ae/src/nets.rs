@@ -47,8 +47,12 @@ impl Dense {
         }
     }
 
-    /// The output `[b, out]` for inputs `[b, in]`.
+    /// The output `[b, out]` for inputs `[b, in]` (converted to the layer's kind and device,
+    /// so that e.g. f64 data feeds an f32 network).
     pub fn forward(&self, x: &Tensor) -> Tensor {
+        let x = x
+            .to_device(self.kernel.device())
+            .to_kind(self.kernel.kind());
         x.matmul(&self.kernel) + &self.bias
     }
 }

@@ -1,0 +1,153 @@
+//! Property tests of the public entry points of mvl-ae with bad values (issue 14): latent
+//! spaces, model settings, batch streams, AIS settings, and the models' encode / decode /
+//! −ELBO / energy loss / test log-likelihood on tensors of any shape, kind (f32, f64, i64)
+//! and values (NaN, ±∞, 0, huge, tiny). Every call returns a typed error or a value; none
+//! panics. The counts print with `-- --nocapture`.
+
+use mvl_ae::ais::{Ais, Prior, sigmoid_schedule};
+use mvl_ae::data::{Batches, binarize};
+use mvl_ae::explicit_vae::{ExplicitVae, ExplicitVaeConfig, Posterior};
+use mvl_ae::implicit_vae::{ImplicitVae, ImplicitVaeConfig};
+use mvl_ae::latent::{Geometry, LatentSpace};
+use mvl_ae::{AeError, test_log_likelihood};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use std::cell::Cell;
+use tch::{Device, Kind, Tensor, nn};
+
+fn value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => -3.0..3.0f64,
+        1 => prop::sample::select(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, 1e300, 1e-300]),
+    ]
+}
+
+/// Tensors of rank 1..=3 (mostly `[b, w]` with w near the models' widths), any kind.
+fn tensors() -> impl Strategy<Value = Tensor> {
+    let shape = prop_oneof![
+        4 => (0..=3i64, prop::sample::select(vec![3, 4, 5, 6])).prop_map(|(b, w)| vec![b, w]),
+        1 => prop::collection::vec(0..=3i64, 1..=3),
+    ];
+    let kind = prop_oneof![3 => Just(Kind::Float), 2 => Just(Kind::Double), 1 => Just(Kind::Int64)];
+    (shape, kind)
+        .prop_flat_map(|(s, k)| {
+            let n: i64 = s.iter().product();
+            (Just(s), Just(k), prop::collection::vec(value(), n as usize))
+        })
+        .prop_map(|(s, k, v)| Tensor::from_slice(&v).view(s.as_slice()).to_kind(k))
+}
+
+#[derive(Default)]
+struct Tally {
+    calls: Cell<u64>,
+    errors: Cell<u64>,
+}
+
+impl Tally {
+    fn record<T>(&self, r: Result<T, AeError>) -> Option<T> {
+        self.calls.set(self.calls.get() + 1);
+        r.map_err(|_| self.errors.set(self.errors.get() + 1)).ok()
+    }
+}
+
+fn run<S: Strategy>(name: &str, cases: u32, strategy: S, f: impl Fn(S::Value, &Tally)) {
+    let tally = Tally::default();
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new(config)
+        .run(&strategy, |v| {
+            f(v, &tally);
+            Ok(())
+        })
+        .expect("property holds");
+    println!(
+        "[properties] mvl-ae {name}: {cases} cases, {} calls, {} typed errors",
+        tally.calls.get(),
+        tally.errors.get()
+    );
+}
+
+#[test]
+fn settings_and_constructors_validate_any_value() {
+    let ints = prop::sample::select(vec![i64::MIN, -1, 0, 1, 2, 5, i64::MAX]);
+    let sizes = prop::sample::select(vec![0usize, 1, 2, 3, 1000, usize::MAX]);
+    run(
+        "settings",
+        60,
+        (ints.clone(), ints, sizes.clone(), sizes, value()),
+        |(a, b, n, m, x), t| {
+            for geometry in [Geometry::Euclidean, Geometry::Sphere] {
+                t.record(LatentSpace::new(geometry, a));
+                if let Some(mut config) =
+                    t.record(ImplicitVaeConfig::paper(geometry, a.clamp(-3, 3)))
+                {
+                    config.noise_dim = b.clamp(-3, 3);
+                    config.step_size = x;
+                    config.regularizer = x;
+                    t.record(config.validate());
+                }
+            }
+            for posterior in [Posterior::Gaussian, Posterior::VonMisesFisher] {
+                t.record(ExplicitVaeConfig::paper(posterior, a).and_then(|c| c.latent()));
+            }
+            t.record(Batches::new(n, m, 0));
+            t.record(Prior::standard_normal(a).map_err(AeError::from));
+            t.record(Prior::uniform_sphere(a).map_err(AeError::from));
+            t.record(sigmoid_schedule(m.min(5000)).map_err(AeError::from));
+            if let Some(prior) = t.record(Prior::standard_normal(2).map_err(AeError::from)) {
+                t.record(Ais::new(prior, n.min(64), m.min(64)).map_err(AeError::from));
+            }
+        },
+    );
+}
+
+/// Small models (widths 4 of data, 8 hidden, nz 2) on arbitrary tensors.
+#[test]
+fn models_take_any_tensor_or_fail_with_a_typed_error() {
+    let _seed = mvl_manifold::testing::seeded(5);
+    let (ae, energy, ex) = (
+        nn::VarStore::new(Device::Cpu),
+        nn::VarStore::new(Device::Cpu),
+        nn::VarStore::new(Device::Cpu),
+    );
+    let mut implicit = Vec::new();
+    for geometry in [Geometry::Euclidean, Geometry::Sphere] {
+        let mut config = ImplicitVaeConfig::paper(geometry, 2).expect("valid");
+        (config.hidden, config.data_dim) = (8, 4);
+        let name = format!("{geometry:?}");
+        implicit.push(
+            ImplicitVae::new(&(ae.root() / &name), &(energy.root() / &name), config)
+                .expect("valid"),
+        );
+    }
+    let mut explicit = Vec::new();
+    for posterior in [Posterior::Gaussian, Posterior::VonMisesFisher] {
+        let mut config = ExplicitVaeConfig::paper(posterior, 2).expect("valid");
+        (config.hidden, config.data_dim) = (8, 4);
+        explicit.push(
+            ExplicitVae::new(&(ex.root() / format!("{posterior:?}")), config).expect("valid"),
+        );
+    }
+    run("models", 60, tensors(), |x, t| {
+        let _ = binarize(&x.to_kind(Kind::Float));
+        for m in &implicit {
+            t.record(m.encode(&x));
+            t.record(m.decode(&x));
+            t.record(m.neg_elbo(&x).map(|e| e.loss));
+            if let Ok(objective) = m.default_objective() {
+                t.record(m.energy_loss(objective.as_ref(), &x));
+            }
+            if let Ok(ais) = mvl_ae::ais_for(m, 2, 3) {
+                t.record(test_log_likelihood(&ais, m, &x, usize::MAX, &mut |_| {}));
+            }
+        }
+        for m in &explicit {
+            t.record(m.encode(&x));
+            t.record(m.decode(&x));
+            t.record(m.neg_elbo(&x).map(|e| e.loss));
+        }
+    });
+}
