@@ -2,8 +2,8 @@
 //! row, other cells' rows stay (`<out>/<experiment>/summary.json` of experiments whose cells
 //! run in separate invocations, such as the MNIST models and their evaluations).
 
-use crate::output::write_json;
-use anyhow::{Context, Result};
+use crate::output::{read_json_or_default, write_json};
+use anyhow::Result;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -34,13 +34,7 @@ impl<R: Keyed + Serialize + DeserializeOwned> Rows<R> {
     /// The rows at `path`, or none when the file does not exist (an unreadable file is an
     /// error, so that it is never silently replaced).
     pub fn load(path: &Path) -> Result<Self> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-        }
+        read_json_or_default(path)
     }
 
     /// Adds `row`, replacing the row of the same key.

@@ -10,72 +10,16 @@ use mvl_ae::explicit_vae::{ExplicitVae, ExplicitVaeConfig, Posterior};
 use mvl_ae::implicit_vae::{ImplicitVae, ImplicitVaeConfig};
 use mvl_ae::latent::{Geometry, LatentSpace};
 use mvl_ae::{AeError, test_log_likelihood};
+use mvl_manifold::testing::props::{batch, run, value};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use std::cell::Cell;
-use tch::{Device, Kind, Tensor, nn};
-
-fn value() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        4 => -3.0..3.0f64,
-        1 => prop::sample::select(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, 1e300, 1e-300]),
-    ]
-}
-
-/// Tensors of rank 1..=3 (mostly `[b, w]` with w near the models' widths), any kind.
-fn tensors() -> impl Strategy<Value = Tensor> {
-    let shape = prop_oneof![
-        4 => (0..=3i64, prop::sample::select(vec![3, 4, 5, 6])).prop_map(|(b, w)| vec![b, w]),
-        1 => prop::collection::vec(0..=3i64, 1..=3),
-    ];
-    let kind = prop_oneof![3 => Just(Kind::Float), 2 => Just(Kind::Double), 1 => Just(Kind::Int64)];
-    (shape, kind)
-        .prop_flat_map(|(s, k)| {
-            let n: i64 = s.iter().product();
-            (Just(s), Just(k), prop::collection::vec(value(), n as usize))
-        })
-        .prop_map(|(s, k, v)| Tensor::from_slice(&v).view(s.as_slice()).to_kind(k))
-}
-
-#[derive(Default)]
-struct Tally {
-    calls: Cell<u64>,
-    errors: Cell<u64>,
-}
-
-impl Tally {
-    fn record<T>(&self, r: Result<T, AeError>) -> Option<T> {
-        self.calls.set(self.calls.get() + 1);
-        r.map_err(|_| self.errors.set(self.errors.get() + 1)).ok()
-    }
-}
-
-fn run<S: Strategy>(name: &str, cases: u32, strategy: S, f: impl Fn(S::Value, &Tally)) {
-    let tally = Tally::default();
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    TestRunner::new(config)
-        .run(&strategy, |v| {
-            f(v, &tally);
-            Ok(())
-        })
-        .expect("property holds");
-    println!(
-        "[properties] mvl-ae {name}: {cases} cases, {} calls, {} typed errors",
-        tally.calls.get(),
-        tally.errors.get()
-    );
-}
+use tch::{Device, Kind, nn};
 
 #[test]
 fn settings_and_constructors_validate_any_value() {
     let ints = prop::sample::select(vec![i64::MIN, -1, 0, 1, 2, 5, i64::MAX]);
     let sizes = prop::sample::select(vec![0usize, 1, 2, 3, 1000, usize::MAX]);
     run(
-        "settings",
+        "mvl-ae settings",
         60,
         (ints.clone(), ints, sizes.clone(), sizes, value()),
         |(a, b, n, m, x), t| {
@@ -131,7 +75,7 @@ fn models_take_any_tensor_or_fail_with_a_typed_error() {
             ExplicitVae::new(&(ex.root() / format!("{posterior:?}")), config).expect("valid"),
         );
     }
-    run("models", 60, tensors(), |x, t| {
+    run("mvl-ae models", 60, batch(vec![3, 4, 5, 6]), |x, t| {
         let _ = binarize(&x.to_kind(Kind::Float));
         for m in &implicit {
             t.record(m.encode(&x));

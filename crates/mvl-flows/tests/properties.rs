@@ -9,38 +9,10 @@ use mvl_flows::{
     BirthDeathLangevin, FlowError, GradientFlow, Langevin, Noise, RiemannianLangevin, Spos,
     SposNoise, StepRule, Svgd, jump_sources,
 };
+use mvl_manifold::testing::props::{Tally, batch, run, value};
 use mvl_manifold::{Energy, FnEnergy, GaussianEnergy, Manifold, PoincareBall, Sphere};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use std::cell::Cell;
 use tch::{Device, Kind, Tensor};
-
-fn value() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        4 => -3.0..3.0f64,
-        1 => prop::sample::select(vec![
-            f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, 1e300, -1e300, 1e-300, 1e30, 1e16,
-        ]),
-    ]
-}
-
-fn kind() -> impl Strategy<Value = Kind> {
-    prop_oneof![3 => Just(Kind::Double), 3 => Just(Kind::Float), 1 => Just(Kind::Int64)]
-}
-
-/// Tensors of rank 1..=3 (mostly `[b, 3]`), any kind and values.
-fn points() -> impl Strategy<Value = Tensor> {
-    let shape = prop_oneof![
-        4 => (0..=5i64).prop_map(|b| vec![b, 3]),
-        1 => prop::collection::vec(0..=4i64, 1..=3),
-    ];
-    (shape, kind())
-        .prop_flat_map(|(s, k)| {
-            let n: i64 = s.iter().product();
-            (Just(s), Just(k), prop::collection::vec(value(), n as usize))
-        })
-        .prop_map(|(s, k, v)| Tensor::from_slice(&v).view(s.as_slice()).to_kind(k))
-}
 
 /// Points of S² (some at the poles, some antipodal) in f32 or f64.
 fn sphere_points() -> impl Strategy<Value = Tensor> {
@@ -56,47 +28,14 @@ fn sphere_points() -> impl Strategy<Value = Tensor> {
     })
 }
 
-#[derive(Default)]
-struct Tally {
-    calls: Cell<u64>,
-    errors: Cell<u64>,
-}
-
-impl Tally {
-    fn record<T>(&self, r: Result<T, FlowError>) -> Option<T> {
-        self.calls.set(self.calls.get() + 1);
-        r.map_err(|_| self.errors.set(self.errors.get() + 1)).ok()
-    }
-
-    /// A step must be an error or finite.
-    fn step(&self, flow: &dyn GradientFlow, energy: &dyn Energy, y: &Tensor) {
-        if let Some(step) = self.record(flow.step(energy, y)) {
-            for t in [&step.next, &step.energy, &step.step_size] {
-                assert!(t.isfinite().all().int64_value(&[]) == 1, "{flow:?} {y:?}");
-            }
-            assert_eq!(step.next.kind(), y.kind(), "{flow:?}");
+/// A step must be an error or finite, in the points' kind.
+fn step(tally: &Tally, flow: &dyn GradientFlow, energy: &dyn Energy, y: &Tensor) {
+    if let Some(step) = tally.record(flow.step(energy, y)) {
+        for t in [&step.next, &step.energy, &step.step_size] {
+            assert!(t.isfinite().all().int64_value(&[]) == 1, "{flow:?} {y:?}");
         }
+        assert_eq!(step.next.kind(), y.kind(), "{flow:?}");
     }
-}
-
-fn run<S: Strategy>(name: &str, cases: u32, strategy: S, f: impl Fn(S::Value, &Tally)) {
-    let tally = Tally::default();
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    TestRunner::new(config)
-        .run(&strategy, |v| {
-            f(v, &tally);
-            Ok(())
-        })
-        .expect("property holds");
-    println!(
-        "[properties] mvl-flows {name}: {cases} cases, {} calls, {} typed errors",
-        tally.calls.get(),
-        tally.errors.get()
-    );
 }
 
 fn quadratic(x: &Tensor) -> Tensor {
@@ -150,15 +89,15 @@ fn sphere_flows(eps: f64) -> Vec<Box<dyn GradientFlow>> {
 #[test]
 fn every_flow_steps_or_fails_with_a_typed_error() {
     let strategy = (
-        points(),
+        batch(vec![3]),
         sphere_points(),
         prop::sample::select(vec![1e-3, 0.5, 1e6]),
     );
-    run("steps", 40, strategy, |(y, s, eps), tally| {
+    run("mvl-flows steps", 40, strategy, |(y, s, eps), tally| {
         for e in energies() {
             for flow in flat_flows(eps).iter().chain(&sphere_flows(eps)) {
-                tally.step(flow.as_ref(), e.as_ref(), &y);
-                tally.step(flow.as_ref(), e.as_ref(), &s);
+                step(tally, flow.as_ref(), e.as_ref(), &y);
+                step(tally, flow.as_ref(), e.as_ref(), &s);
             }
         }
         let bd = BirthDeathLangevin::new(eps).expect("valid");
@@ -168,21 +107,27 @@ fn every_flow_steps_or_fails_with_a_typed_error() {
 
 #[test]
 fn explicit_noise_of_any_shape_is_checked() {
-    let noise = (points(), points()).prop_map(|(normal, uniform)| Noise { normal, uniform });
-    run("step_with", 32, (points(), noise), |(y, noise), tally| {
-        let e = FnEnergy::new(quadratic);
-        for flow in flat_flows(1e-2) {
-            if let Some(step) = tally.record(flow.step_with(&e, &y, &noise)) {
-                assert!(step.next.isfinite().all().int64_value(&[]) == 1, "{flow:?}");
+    let noise =
+        (batch(vec![3]), batch(vec![3])).prop_map(|(normal, uniform)| Noise { normal, uniform });
+    run(
+        "mvl-flows step_with",
+        32,
+        (batch(vec![3]), noise),
+        |(y, noise), tally| {
+            let e = FnEnergy::new(quadratic);
+            for flow in flat_flows(1e-2) {
+                if let Some(step) = tally.record(flow.step_with(&e, &y, &noise)) {
+                    assert!(step.next.isfinite().all().int64_value(&[]) == 1, "{flow:?}");
+                }
             }
-        }
-    });
+        },
+    );
 }
 
 #[test]
 fn constructors_and_builders_validate_any_value() {
     let strategy = (value(), value());
-    run("constructors", 64, strategy, |(a, b), tally| {
+    run("mvl-flows constructors", 64, strategy, |(a, b), tally| {
         tally.record(StepRule::new(a).and_then(|r| r.with_scale(b)));
         tally.record(Langevin::new(a).and_then(|f| f.energy_scale(b)));
         tally.record(Svgd::new(a).and_then(|f| f.bandwidth(Bandwidth::Fixed(b))));
@@ -198,20 +143,25 @@ fn constructors_and_builders_validate_any_value() {
 #[test]
 fn kernel_and_jumps_take_any_values() {
     let slices = prop::collection::vec(prop::collection::vec(value(), 0..=5), 4);
-    run("kernel", 48, (points(), slices), |(x, v), _| {
-        let sources = jump_sources(&v[0], &v[1], &v[2], &v[3]);
-        assert_eq!(sources.len(), v[0].len());
-        assert!(
-            sources
-                .iter()
-                .all(|&s| s >= 0 && (s as usize) < v[0].len().max(1))
-        );
-        if x.dim() == 2 && x.size()[0] > 0 && x.is_floating_point() {
-            let h = Bandwidth::Fixed(0.5);
-            assert_eq!(svgd_direction(&x, &x, h).size(), x.size());
-            assert_eq!(log_kde(&x, Bandwidth::Median).size(), vec![x.size()[0]]);
-        }
-    });
+    run(
+        "mvl-flows kernel",
+        48,
+        (batch(vec![3]), slices),
+        |(x, v), _| {
+            let sources = jump_sources(&v[0], &v[1], &v[2], &v[3]);
+            assert_eq!(sources.len(), v[0].len());
+            assert!(
+                sources
+                    .iter()
+                    .all(|&s| s >= 0 && (s as usize) < v[0].len().max(1))
+            );
+            if x.dim() == 2 && x.size()[0] > 0 && x.is_floating_point() {
+                let h = Bandwidth::Fixed(0.5);
+                assert_eq!(svgd_direction(&x, &x, h).size(), x.size());
+                assert_eq!(log_kde(&x, Bandwidth::Median).size(), vec![x.size()[0]]);
+            }
+        },
+    );
 }
 
 /// The misleading message of issue 14: an antipodal pair on S² has no batch chart.

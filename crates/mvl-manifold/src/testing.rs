@@ -4,6 +4,8 @@
 //! panic with a message naming the property and the size of the discrepancy (they are test
 //! helpers). Use f64 tensors.
 
+pub mod props;
+
 use crate::chart::{Chart, ChartEnergy, autograd_inv_metric_div, autograd_metric};
 use crate::energy::{Energy, autograd_energy_and_grad, differentiable, grad_of_sum};
 use crate::manifold::Manifold;

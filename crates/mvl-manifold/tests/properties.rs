@@ -6,95 +6,13 @@
 //! returned typed errors (`cargo test --release -p mvl-manifold --test properties --
 //! --nocapture`).
 
+use mvl_manifold::testing::props::{any_tensor, batch, kind, run, value};
 use mvl_manifold::{
-    Chart, Energy, Euclidean, GaussianEnergy, HypersphericalUniform, Manifold, ManifoldError,
-    PoincareBall, Sphere, TensorDistribution, VmfMixture, VonMisesFisher, WrappedNormalMixture,
-    bessel,
+    Chart, Energy, Euclidean, GaussianEnergy, HypersphericalUniform, Manifold, PoincareBall,
+    Sphere, TensorDistribution, VmfMixture, VonMisesFisher, WrappedNormalMixture, bessel,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use std::cell::Cell;
 use tch::{Device, Kind, Tensor};
-
-/// Values that break numerical code.
-fn value() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        3 => -3.0..3.0f64,
-        1 => prop_oneof![
-            Just(f64::NAN),
-            Just(f64::INFINITY),
-            Just(f64::NEG_INFINITY),
-            Just(0.0),
-            Just(-0.0),
-            Just(1e300),
-            Just(-1e300),
-            Just(1e-300),
-            Just(1e16),
-            Just(1e38),
-        ],
-    ]
-}
-
-fn kind() -> impl Strategy<Value = Kind> {
-    prop_oneof![Just(Kind::Float), Just(Kind::Double), Just(Kind::Int64)]
-}
-
-/// A tensor of any rank 0..=3 (dimensions 0..=4), kind and values.
-fn any_tensor() -> impl Strategy<Value = Tensor> {
-    (prop::collection::vec(0..=4i64, 0..=3), kind())
-        .prop_flat_map(|(shape, kind)| {
-            let n: i64 = shape.iter().product();
-            (
-                Just(shape),
-                Just(kind),
-                prop::collection::vec(value(), n as usize),
-            )
-        })
-        .prop_map(|(shape, kind, v)| Tensor::from_slice(&v).view(shape.as_slice()).to_kind(kind))
-}
-
-/// A `[b, n]` tensor with b in 0..=4, mostly of the given width.
-fn batch(n: i64) -> impl Strategy<Value = Tensor> {
-    (0..=4i64, prop_oneof![3 => Just(n), 1 => 0..=5i64], kind()).prop_flat_map(|(b, w, k)| {
-        prop::collection::vec(value(), (b * w) as usize)
-            .prop_map(move |v| Tensor::from_slice(&v).view([b, w]).to_kind(k))
-    })
-}
-
-/// Calls and typed errors of one property.
-#[derive(Default)]
-struct Tally {
-    calls: Cell<u64>,
-    errors: Cell<u64>,
-}
-
-impl Tally {
-    fn record<T>(&self, r: Result<T, ManifoldError>) -> Option<T> {
-        self.calls.set(self.calls.get() + 1);
-        r.map_err(|_| self.errors.set(self.errors.get() + 1)).ok()
-    }
-}
-
-/// Runs `cases` cases of `strategy` and prints the tally.
-fn run<S: Strategy>(name: &str, cases: u32, strategy: S, f: impl Fn(S::Value, &Tally)) {
-    let tally = Tally::default();
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    runner
-        .run(&strategy, |v| {
-            f(v, &tally);
-            Ok(())
-        })
-        .expect("property holds");
-    println!(
-        "[properties] mvl-manifold {name}: {cases} cases, {} calls, {} typed errors",
-        tally.calls.get(),
-        tally.errors.get()
-    );
-}
 
 fn finite(t: &Tensor) -> bool {
     t.isfinite().all().int64_value(&[]) == 1
@@ -111,65 +29,75 @@ fn maps_are_finite<M: Manifold>(m: &M, y: &Tensor) {
 
 #[test]
 fn manifolds_check_any_tensor_and_map_valid_points() {
-    let strategy = (-2..=4i64, any_tensor(), batch(3));
-    run("manifolds", 48, strategy, |(n, t, y), tally| {
-        let sphere = tally.record(Sphere::new(n));
-        let ball = tally.record(PoincareBall::new(n));
-        let flat = tally.record(Euclidean::new(n));
-        for t in [&t, &y] {
-            if let Some(s) = sphere {
-                let p = t.is_floating_point().then(|| s.project(t));
-                for cand in [Some(t), p.as_ref()].into_iter().flatten() {
-                    if tally.record(s.check_points(cand)).is_some() && cand.size()[0] > 0 {
-                        maps_are_finite(&s, cand);
-                        let d = s.dist(cand, cand);
-                        assert!(finite(&d) && finite(&s.log(cand, cand)));
+    let strategy = (-2..=4i64, any_tensor(), batch(vec![3, 0, 5]));
+    run(
+        "mvl-manifold manifolds",
+        48,
+        strategy,
+        |(n, t, y), tally| {
+            let sphere = tally.record(Sphere::new(n));
+            let ball = tally.record(PoincareBall::new(n));
+            let flat = tally.record(Euclidean::new(n));
+            for t in [&t, &y] {
+                if let Some(s) = sphere {
+                    let p = t.is_floating_point().then(|| s.project(t));
+                    for cand in [Some(t), p.as_ref()].into_iter().flatten() {
+                        if tally.record(s.check_points(cand)).is_some() && cand.size()[0] > 0 {
+                            maps_are_finite(&s, cand);
+                            let d = s.dist(cand, cand);
+                            assert!(finite(&d) && finite(&s.log(cand, cand)));
+                        }
                     }
                 }
+                if let Some(b) = ball
+                    && tally.record(b.check_points(t)).is_some()
+                    && t.size()[0] > 0
+                {
+                    maps_are_finite(&b, t);
+                    assert!(finite(&b.dist(t, t)) && finite(&b.exp(t, &t.zeros_like())));
+                }
+                if let Some(e) = flat
+                    && tally.record(e.check_points(t)).is_some()
+                    && t.size()[0] > 0
+                {
+                    maps_are_finite(&e, t);
+                }
             }
-            if let Some(b) = ball
-                && tally.record(b.check_points(t)).is_some()
-                && t.size()[0] > 0
-            {
-                maps_are_finite(&b, t);
-                assert!(finite(&b.dist(t, t)) && finite(&b.exp(t, &t.zeros_like())));
+            // Outside the ball the distance is NaN, as documented.
+            if let Some(b) = ball {
+                let out = Tensor::ones([1, n], (Kind::Double, Device::Cpu)) * 2.0;
+                assert!(
+                    b.dist(&out, &out.zeros_like())
+                        .isnan()
+                        .all()
+                        .int64_value(&[])
+                        == 1
+                );
             }
-            if let Some(e) = flat
-                && tally.record(e.check_points(t)).is_some()
-                && t.size()[0] > 0
-            {
-                maps_are_finite(&e, t);
-            }
-        }
-        // Outside the ball the distance is NaN, as documented.
-        if let Some(b) = ball {
-            let out = Tensor::ones([1, n], (Kind::Double, Device::Cpu)) * 2.0;
-            assert!(
-                b.dist(&out, &out.zeros_like())
-                    .isnan()
-                    .all()
-                    .int64_value(&[])
-                    == 1
-            );
-        }
-    });
+        },
+    );
 }
 
 #[test]
 fn constructors_validate_any_tensor() {
     let strategy = (any_tensor(), any_tensor(), any_tensor(), value());
-    run("constructors", 64, strategy, |(a, b, c, s), tally| {
-        tally.record(VonMisesFisher::new(&a, &b));
-        tally.record(VmfMixture::new(&a, &b, &c));
-        tally.record(WrappedNormalMixture::new(&a, &b, &c));
-        tally.record(GaussianEnergy::new(&a, s));
-        tally.record(VonMisesFisher::fit(&a));
-        tally.record(HypersphericalUniform::new(s as i64));
-        tally.record(VmfMixture::fit_em(&a, 2, 3, 0));
-        let _ = bessel::log_iv(s, s.abs());
-        let _ = bessel::log_ive_normalized(s.abs(), s);
-        let _ = mvl_manifold::solve_concentration(3, s, 1e6);
-    });
+    run(
+        "mvl-manifold constructors",
+        64,
+        strategy,
+        |(a, b, c, s), tally| {
+            tally.record(VonMisesFisher::new(&a, &b));
+            tally.record(VmfMixture::new(&a, &b, &c));
+            tally.record(WrappedNormalMixture::new(&a, &b, &c));
+            tally.record(GaussianEnergy::new(&a, s));
+            tally.record(VonMisesFisher::fit(&a));
+            tally.record(HypersphericalUniform::new(s as i64));
+            tally.record(VmfMixture::fit_em(&a, 2, 3, 0));
+            let _ = bessel::log_iv(s, s.abs());
+            let _ = bessel::log_ive_normalized(s.abs(), s);
+            let _ = mvl_manifold::solve_concentration(3, s, 1e6);
+        },
+    );
 }
 
 /// Unit mean directions and concentrations anywhere in [0, 1e300].
@@ -192,7 +120,7 @@ fn vmf() -> impl Strategy<Value = (Tensor, Tensor)> {
 #[test]
 fn distributions_sample_and_evaluate_finitely() {
     run(
-        "distributions",
+        "mvl-manifold distributions",
         40,
         (vmf(), -2..=3i64),
         |((loc, kappa), n), tally| {

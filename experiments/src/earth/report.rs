@@ -3,7 +3,7 @@
 
 use super::Dataset;
 use super::methods::{Method, Outcome};
-use crate::output::{write_atomic, write_json};
+use crate::output::{read_json_or_default, write_atomic, write_json};
 use crate::plot::{MapPanel, heat_map};
 use anyhow::{Context, Result};
 use mvl_manifold::integration::Grid;
@@ -90,13 +90,7 @@ pub struct Summary {
 impl Summary {
     /// The summary at `path`, or an empty one when the file does not exist.
     pub fn load(path: &Path) -> Result<Self> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-        }
+        read_json_or_default(path)
     }
 
     /// Adds `row`, replacing a row of the same dataset, method and seed.
