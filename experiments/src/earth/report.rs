@@ -5,7 +5,7 @@ use super::Dataset;
 use super::methods::{Method, Outcome};
 use crate::output::{read_json_or_default, write_atomic, write_json};
 use crate::plot::{MapPanel, heat_map};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use mvl_manifold::integration::Grid;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
