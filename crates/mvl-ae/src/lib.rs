@@ -59,4 +59,6 @@ pub use error::{AeError, MNIST_HINT, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+pub mod fid;
+pub mod lenet;
 pub mod wae;
