@@ -5,7 +5,7 @@ Fixed matrices from a closed formula, A[i][j] = sin(1.3 (i+1) + 0.7 (j+1)^2 + 0.
 Rust rebuilds them without data files. For each case it prints tr((S1 S2)^{1/2}) by
   - SciPy: scipy.linalg.sqrtm(S1 @ S2), real part of the trace (what the TTUR fid.py does);
   - mpmath at 50 digits: eigenvalues of S1^{1/2} S2 S1^{1/2} (symmetric), clipped at 0;
-and the Fréchet distance |m1 - m2|^2 + tr(S1 + S2) - 2 tr((S1 S2)^{1/2}) with the mpmath trace.
+and the Fréchet distance |m1 - m2|^2 (all as the nearest f64, shortest repr) + tr(S1 + S2) - 2 tr((S1 S2)^{1/2}) with the mpmath trace.
 Run with the cached venv: /root/.cache/mvl/torch-2.11.0/bin/python scripts/fid_reference.py
 (scipy 1.17.1, mpmath 1.3.0, numpy as installed there).
 """
@@ -60,5 +60,5 @@ for name, (d, (k1, s1, j1), (k2, s2, j2)) in CASES.items():
     fid = mp.mpf(float(((m1 - m2) ** 2).sum())) + mp.mpf(float(np.trace(c1) + np.trace(c2))) - 2 * exact
     print(f"// {name}: d = {d}, ranks {min(d, k1)} and {min(d, k2)}, tilt {j1}")
     print(f"const {name}_SCIPY: f64 = {scipy_tr!r};")
-    print(f"const {name}_MPMATH: f64 = {mp.nstr(exact, 17)};")
-    print(f"const {name}_FID: f64 = {mp.nstr(fid, 17)};")
+    print(f"const {name}_MPMATH: f64 = {float(exact)!r};")
+    print(f"const {name}_FID: f64 = {float(fid)!r};")

@@ -8,9 +8,9 @@ use tch::Tensor;
 ///
 /// MMD = Σ_{i≠j} [k(qᵢ, qⱼ) + k(pᵢ, pⱼ)] / (n² − n) − 2 Σ_{i,j} k(qᵢ, pⱼ) / n²,
 ///
-/// with the authors' bandwidth σ² = (the K-th largest of the n² squared distances |qᵢ − pⱼ|²)
-/// + (the K-th largest of the n² squared distances |pᵢ − pⱼ|²), K = (n² − n)/2 (a median
-/// heuristic; the second argument is the prior sample). The bandwidth is differentiable, as
+/// with the authors' bandwidth σ² = a + b, a the K-th largest of the n² squared distances
+/// |qᵢ − pⱼ|², b the K-th largest of the n² squared distances |pᵢ − pⱼ|², K = (n² − n)/2 (a
+/// median heuristic; the second argument is the prior sample). The bandwidth is differentiable, as
 /// the authors' `top_k` is.
 ///
 /// Errors: [`AeError::ShapeMismatch`] unless both are `[n, d]` with the same n ≥ 2 and d ≥ 1;

@@ -102,7 +102,7 @@ impl Wae {
     /// - MVL: KL(q̃ ‖ p) ≈ −mean ln p(z) − mean E(z), its gradient from the score of the
     ///   energy ([`kl_to_prior`]); the energy gets no gradient;
     /// - GAN: −mean ln σ(D(z)) (non-saturating);
-    /// - MMD: [`mmd`](crate::wae::mmd)(z, z_p) with z_p a fresh prior draw per row.
+    /// - MMD: [`mmd`] of (z, z_p), with z_p a fresh prior draw per row.
     pub fn loss(&self, x: &Tensor) -> Result<WaeLoss> {
         let z = self.encode(x)?;
         let out = self.decode(&z)?;

@@ -70,8 +70,8 @@ fn wae_penalty_gradient_matches_the_gaussian_closed_form() {
 /// dKL/dκ = κ(1/κ² − 1/sinh²κ) in closed form; on S⁸ (m = 9, the paper's latent) the exact
 /// value is −dH/dκ of [`VonMisesFisher::entropy`] by autograd (κ = 2 and 5: 0.34796,
 /// 0.31251). N = 40 000 rows; measured standard errors 0.36 % and 0.18 % of the target,
-/// measured z-values 1.32 and −1.47; a 2 % bias shifts z by 5.5 and 11: power 0.89 and
-/// > 0.999; the pathwise gradient without its rejection-correction term (13 % low at m = 5,
+/// measured z-values 1.32 and −1.47; a 2 % bias shifts z by 5.5 and 11, detected with power
+/// 0.89 and above 0.999; the pathwise gradient without its rejection-correction term (13 % low at m = 5,
 /// κ = 2, see the entropy tests) would be far outside.
 #[test]
 fn wae_penalty_gradient_matches_the_vmf_closed_form() {
