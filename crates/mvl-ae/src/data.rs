@@ -202,6 +202,38 @@ impl Batches {
     }
 }
 
+/// The batch of the current training iteration, drawn once and shared by every phase of
+/// the iteration (the models' [`mvl_train::PhaseStep`]s): `source(iteration)` passed through
+/// `prepare` (e.g. [`binarize`]) on the first request of an iteration, then reused.
+pub(crate) struct IterationBatch<'a> {
+    source: &'a dyn Fn(usize) -> Tensor,
+    prepare: fn(&Tensor) -> Tensor,
+    current: Option<(usize, Tensor)>,
+}
+
+impl<'a> IterationBatch<'a> {
+    /// Batches `prepare(source(iteration))`.
+    pub(crate) fn new(source: &'a dyn Fn(usize) -> Tensor, prepare: fn(&Tensor) -> Tensor) -> Self {
+        Self {
+            source,
+            prepare,
+            current: None,
+        }
+    }
+
+    /// The batch of `iteration`.
+    pub(crate) fn get(&mut self, iteration: usize) -> Tensor {
+        match &self.current {
+            Some((i, x)) if *i == iteration => x.shallow_clone(),
+            _ => {
+                let x = (self.prepare)(&(self.source)(iteration));
+                self.current = Some((iteration, x.shallow_clone()));
+                x
+            }
+        }
+    }
+}
+
 /// One output of SplitMix64 (Steele, Lea & Flood 2014; the constants of Vigna's reference
 /// implementation), advancing `state`.
 fn splitmix64(state: &mut u64) -> u64 {

@@ -84,6 +84,34 @@ pub enum AeError {
         /// The digest of the file (hex).
         got: String,
     },
+    /// Non-finite numbers where finite ones are needed (features or covariances of the
+    /// Fréchet distance).
+    #[error("{what} contains non-finite values")]
+    NonFinite {
+        /// What the values are.
+        what: &'static str,
+    },
+    /// A cached file (the FID classifier's weights) that is damaged: its SHA-256 digest
+    /// differs from the one recorded next to it, or the record is missing or unreadable.
+    #[error("{path}: {reason}; delete it (and its .json record) to train it again")]
+    CorruptCache {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An I/O error on a file other than the MNIST data (a cache, an image file).
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An error from libtorch (saving or loading weights).
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
     /// An error from an objective (the energy's training loss).
     #[error(transparent)]
     Objective(#[from] ObjectiveError),

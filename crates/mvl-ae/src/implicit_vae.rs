@@ -7,15 +7,14 @@
 //! [`mvl_train::train_groups`]): the −ELBO over the encoder and decoder, then the energy loss
 //! over the energy network, on new samples of the updated encoder and the same minibatch.
 
-use crate::data::binarize;
+use crate::data::{IterationBatch, binarize};
 use crate::elbo::{Elbo, bernoulli_nll};
-use crate::entropy_surrogate;
+use crate::entropy::{MvlFlow, mvl_objective, score_model_loss};
 use crate::error::{AeError, Result, at_least, check_width, non_negative};
+use crate::kl_to_prior;
 use crate::latent::{EnergyNet, Geometry, LatentSpace};
 use crate::nets::{Activation, Mlp};
-use mvl_flows::Langevin;
-use mvl_manifold::{Energy, Euclidean, Sphere};
-use mvl_objectives::{MinimumVelocity, Objective};
+use mvl_objectives::Objective;
 use mvl_train::{GroupConfig, OptimizerConfig, PhaseError, PhaseStep};
 use serde::{Deserialize, Serialize};
 use tch::{Tensor, nn};
@@ -146,25 +145,13 @@ impl ImplicitVae {
     /// The −ELBO of the binarised batch `x` with one latent sample per row (paper-spec
     /// §4.3): reconstruction = mean Σ BCE; kl = −mean ln p(z) − mean E(z|x), i.e.
     /// ln q(z|x) ≈ −E(z|x) with the normaliser dropped. Its gradient with respect to the
-    /// encoder is that of paper eq. 19 ([`entropy_surrogate`], the score held fixed), so
+    /// encoder is that of paper eq. 19 ([`kl_to_prior`], the score held fixed), so
     /// the energy's parameters get no gradient from it.
     pub fn neg_elbo(&self, x: &Tensor) -> Result<Elbo> {
         let z = self.encode(x)?;
         let reconstruction = bernoulli_nll(&self.decode(&z)?, x).mean(z.kind());
-        let energy = self.energy.given(x)?;
-        let prior = self.config.latent.prior_log_prob(&z).mean(z.kind());
-        let mean_energy = tch::no_grad(|| energy.energy(&z).mean(z.kind()));
-        let surrogate = match self.config.latent.geometry {
-            Geometry::Sphere => {
-                entropy_surrogate(&Sphere::new(self.config.latent.nz)?, &energy, &z)
-            }
-            Geometry::Euclidean => {
-                entropy_surrogate(&Euclidean::new(self.config.latent.nz)?, &energy, &z)
-            }
-        };
-        // Value −mean E(z|x), gradient −∇(surrogate) = −∇H estimate.
-        let neg_entropy = -mean_energy - (&surrogate - surrogate.detach());
-        Ok(Elbo::new(reconstruction, neg_entropy - prior))
+        let kl = kl_to_prior(&self.config.latent, &self.energy.given(x)?, &z)?;
+        Ok(Elbo::new(reconstruction, kl))
     }
 
     /// The energy objective the authors train with (paper-spec §2.6, §4.3): Riemannian MVL
@@ -172,14 +159,8 @@ impl ImplicitVae {
     /// both towards q^{1/2} with step ε₀ and the control variate. Other objectives (sliced
     /// or denoising score matching) may be used instead through [`Objective`].
     pub fn default_objective(&self) -> Result<Box<dyn Objective>> {
-        let (eps, nz) = (self.config.step_size, self.config.latent.nz);
-        Ok(match self.config.latent.geometry {
-            Geometry::Sphere => Box::new(MinimumVelocity::riemannian(Sphere::new(nz)?, eps)?),
-            Geometry::Euclidean => {
-                let flow = Langevin::new(eps)?.energy_scale(0.5)?.rescaled(true);
-                Box::new(MinimumVelocity::new(flow))
-            }
-        })
+        let config = &self.config;
+        mvl_objective(config.latent, config.step_size, MvlFlow::Langevin)
     }
 
     /// The energy's loss on fresh (detached) encoder samples z of the binarised batch `x`
@@ -193,12 +174,8 @@ impl ImplicitVae {
     pub fn energy_loss(&self, objective: &dyn Objective, x: &Tensor) -> Result<Tensor> {
         let z = tch::no_grad(|| self.encode(x))?;
         let energy = self.energy.given(x)?;
-        let (loss, moved) = objective.loss_and_moved_energy(&energy, &z)?;
-        let square_mean = |e: &Tensor| e.square().mean(e.kind());
-        let moved_penalty = moved.map_or_else(|| loss.zeros_like(), |m| square_mean(&m));
-        let penalty = square_mean(&energy.energy(&z)) + moved_penalty;
         let c = self.config.loss_scale * self.config.step_size;
-        Ok(loss * c + penalty * self.config.regularizer)
+        score_model_loss(objective, &energy, &z, c, self.config.regularizer)
     }
 }
 
@@ -208,8 +185,7 @@ impl ImplicitVae {
 pub struct ImplicitVaeStep<'a> {
     model: &'a ImplicitVae,
     objective: &'a dyn Objective,
-    batch: &'a dyn Fn(usize) -> Tensor,
-    current: Option<(usize, Tensor)>,
+    batch: IterationBatch<'a>,
 }
 
 impl<'a> ImplicitVaeStep<'a> {
@@ -223,27 +199,14 @@ impl<'a> ImplicitVaeStep<'a> {
         Self {
             model,
             objective,
-            batch,
-            current: None,
-        }
-    }
-
-    /// The binarised batch of `iteration` (drawn once per iteration).
-    fn batch(&mut self, iteration: usize) -> Tensor {
-        match &self.current {
-            Some((i, x)) if *i == iteration => x.shallow_clone(),
-            _ => {
-                let x = binarize(&(self.batch)(iteration));
-                self.current = Some((iteration, x.shallow_clone()));
-                x
-            }
+            batch: IterationBatch::new(batch, binarize),
         }
     }
 }
 
 impl PhaseStep for ImplicitVaeStep<'_> {
     fn loss(&mut self, iteration: usize, phase: usize) -> std::result::Result<Tensor, PhaseError> {
-        let x = self.batch(iteration);
+        let x = self.batch.get(iteration);
         Ok(match phase {
             0 => self.model.neg_elbo(&x)?.loss,
             1 => self.model.energy_loss(self.objective, &x)?,

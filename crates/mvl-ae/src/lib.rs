@@ -52,10 +52,13 @@ pub mod nets;
 
 pub use decoder::{Decoder, ais_for, test_log_likelihood};
 pub use elbo::{Elbo, bernoulli_nll};
-pub use entropy::entropy_surrogate;
+pub use entropy::{MvlFlow, entropy_surrogate, kl_to_prior, mvl_objective};
 pub use error::{AeError, MNIST_HINT, Result};
 
 // The README (packaged with the crate) shows a complete program: run it as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+pub mod fid;
+pub mod lenet;
+pub mod wae;
