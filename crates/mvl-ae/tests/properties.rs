@@ -7,9 +7,11 @@
 use mvl_ae::ais::{Ais, Prior, sigmoid_schedule};
 use mvl_ae::data::{Batches, binarize};
 use mvl_ae::explicit_vae::{ExplicitVae, ExplicitVaeConfig, Posterior};
+use mvl_ae::fid::{FeatureStats, frechet_distance};
 use mvl_ae::implicit_vae::{ImplicitVae, ImplicitVaeConfig};
 use mvl_ae::latent::{Geometry, LatentSpace};
-use mvl_ae::{AeError, test_log_likelihood};
+use mvl_ae::wae::{Wae, WaeConfig, WaeMethod, mmd};
+use mvl_ae::{AeError, MvlFlow, test_log_likelihood};
 use mvl_manifold::testing::props::{batch, run, value};
 use proptest::prelude::*;
 use tch::{Device, Kind, nn};
@@ -94,4 +96,55 @@ fn models_take_any_tensor_or_fail_with_a_typed_error() {
             t.record(m.neg_elbo(&x).map(|e| e.loss));
         }
     });
+}
+
+/// WAEs of every method and geometry (data width 4, hidden 8, nz 2), the MMD and the Fréchet
+/// distance on arbitrary tensors.
+#[test]
+fn waes_mmd_and_fid_take_any_tensor_or_fail_with_a_typed_error() {
+    let _seed = mvl_manifold::testing::seeded(6);
+    let (ae, critic) = (
+        nn::VarStore::new(Device::Cpu),
+        nn::VarStore::new(Device::Cpu),
+    );
+    let mut waes = Vec::new();
+    let methods = [
+        WaeMethod::Mvl {
+            flow: MvlFlow::Langevin,
+        },
+        WaeMethod::Gan,
+        WaeMethod::Mmd,
+    ];
+    for geometry in [Geometry::Euclidean, Geometry::Sphere] {
+        for method in methods {
+            let mut config = WaeConfig::paper(geometry, 2, method).expect("valid");
+            (config.hidden, config.data_dim) = (8, 4);
+            let name = format!("{geometry:?}-{method:?}").replace([' ', '{', '}', ':'], "");
+            waes.push(
+                Wae::new(&(ae.root() / &name), &(critic.root() / &name), config).expect("valid"),
+            );
+        }
+    }
+    run(
+        "mvl-ae waes",
+        60,
+        (batch(vec![2, 3, 4]), batch(vec![2, 3, 4])),
+        |(x, y), t| {
+            for m in &waes {
+                t.record(m.encode(&x));
+                t.record(m.decode(&x));
+                t.record(m.loss(&x).map(|l| l.loss));
+                t.record(m.critic_loss(&x));
+            }
+            t.record(mmd(&x, &y));
+            if let (Ok(a), Ok(b)) = (
+                FeatureStats::from_features(&x),
+                FeatureStats::from_features(&y),
+            ) {
+                t.record(frechet_distance(&a, &b));
+            } else {
+                t.record(FeatureStats::from_features(&x));
+            }
+        },
+    );
 }
