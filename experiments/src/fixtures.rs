@@ -2,6 +2,7 @@
 //! cross-crate tests (`tests/`) share, so that a workload has one definition.
 
 use crate::nets::{Activation, mlp};
+use std::path::{Path, PathBuf};
 use tch::{Device, Kind, Tensor, nn};
 
 /// `n` points of the 2-D banana of Figure 1: x₁ ~ N(0, 1), x₂ | x₁ ~ N(x₁² − 1, 1)
@@ -20,4 +21,44 @@ pub fn reference_mlp(path: &nn::Path, dim: i64, hidden: &[i64]) -> nn::Sequentia
     widths.extend_from_slice(hidden);
     widths.push(1);
     mlp(path, &widths, Activation::Tanh)
+}
+
+/// Whether tests must fail rather than skip when their data is missing: `MVL_REQUIRE_DATA=1`
+/// (set by `.ci/run`, which always provides the data).
+fn data_required() -> bool {
+    std::env::var_os("MVL_REQUIRE_DATA").is_some_and(|v| v == "1")
+}
+
+/// Reports missing test data: a panic when [`data_required`], else a printed skip.
+fn missing(what: &str) {
+    assert!(!data_required(), "MVL_REQUIRE_DATA=1 but {what} is missing");
+    eprintln!("skipped: {what} is missing");
+}
+
+/// The earth-science data folder for tests: `$MVL_EARTH_DATA`, else `../shared/data/earth`
+/// next to the checkout; `None` (a skip) when missing, unless `MVL_REQUIRE_DATA=1`.
+pub fn earth_data() -> Option<PathBuf> {
+    let dir = std::env::var_os(crate::earth::DATA_ENV).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/earth"),
+        PathBuf::from,
+    );
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    missing(&format!("the earth data folder {}", dir.display()));
+    None
+}
+
+/// Whether the MNIST files are where `mvl_ae::data::default_dir` looks (`scripts/setup
+/// --mnist`); `false` (a skip) when missing, unless `MVL_REQUIRE_DATA=1`.
+pub fn mnist_present() -> bool {
+    let dir = mvl_ae::data::default_dir();
+    if mvl_ae::data::Mnist::load(&dir).is_ok() {
+        return true;
+    }
+    missing(&format!(
+        "MNIST in {} (scripts/setup --mnist)",
+        dir.display()
+    ));
+    false
 }

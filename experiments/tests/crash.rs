@@ -4,6 +4,7 @@
 //! uninterrupted run bit for bit (one libtorch thread in both, as determinism needs).
 
 use mvl_experiments::density;
+use mvl_experiments::fixtures::{earth_data, mnist_present};
 use mvl_experiments::mnist::Row;
 use mvl_experiments::rows::Rows;
 use std::path::{Path, PathBuf};
@@ -95,12 +96,7 @@ fn sphere_density_killed_repeatedly_ends_as_an_uninterrupted_run() {
 /// uninterrupted ones. Needs MNIST (skipped without it unless `MVL_REQUIRE_DATA=1`).
 #[test]
 fn mnist_training_and_evaluation_killed_repeatedly_end_as_uninterrupted_runs() {
-    if mvl_ae::data::Mnist::load(&mvl_ae::data::default_dir()).is_err() {
-        assert!(
-            std::env::var_os("MVL_REQUIRE_DATA").is_none_or(|v| v != "1"),
-            "MVL_REQUIRE_DATA=1 but MNIST is missing (scripts/setup --mnist)"
-        );
-        eprintln!("skipped: MNIST missing (scripts/setup --mnist)");
+    if !mnist_present() {
         return;
     }
     let (train, eval) = (
@@ -176,19 +172,7 @@ fn mnist_training_and_evaluation_killed_repeatedly_end_as_uninterrupted_runs() {
 /// (skipped without it unless `MVL_REQUIRE_DATA=1`).
 #[test]
 fn earth_density_killed_repeatedly_ends_as_an_uninterrupted_run() {
-    let data = std::env::var_os(mvl_experiments::earth::DATA_ENV).map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/earth"),
-        PathBuf::from,
-    );
-    if !data.is_dir() {
-        assert!(
-            std::env::var_os("MVL_REQUIRE_DATA").is_none_or(|v| v != "1"),
-            "MVL_REQUIRE_DATA=1 but {} is missing",
-            data.display()
-        );
-        eprintln!("skipped: {} missing", data.display());
-        return;
-    }
+    let Some(data) = earth_data() else { return };
     let bin = env!("CARGO_BIN_EXE_earth-density");
     let data = data.to_str().expect("utf-8");
     let args = [

@@ -5,7 +5,8 @@
 use mvl_experiments::earth::data::{LoadError, parse_lat_lon, read_lat_lon};
 use mvl_experiments::earth::methods::Method;
 use mvl_experiments::earth::report::Summary;
-use mvl_experiments::earth::{DATA_ENV, Dataset, UNIFORM_NLL};
+use mvl_experiments::earth::{Dataset, UNIFORM_NLL};
+use mvl_experiments::fixtures::earth_data;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -97,30 +98,10 @@ fn out_of_range_coordinates_are_rejected_with_a_clear_message() {
     }
 }
 
-/// The data folder: `$MVL_EARTH_DATA`, else `../shared/data/earth` next to the checkout.
-/// Missing data skips the data tests on a developer's machine, but fails them when
-/// `MVL_REQUIRE_DATA=1` (set by `.ci/run`, which always provides the data).
-fn shipped_data() -> Option<PathBuf> {
-    let dir = std::env::var_os(DATA_ENV).map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/earth"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("MVL_REQUIRE_DATA").is_none_or(|v| v != "1"),
-        "MVL_REQUIRE_DATA=1 but the earth data folder {} is missing",
-        dir.display()
-    );
-    eprintln!("skipped: {} not found", dir.display());
-    None
-}
-
 /// The shipped files: row counts.
 #[test]
 fn the_four_files_load_when_present() {
-    let Some(dir) = shipped_data() else { return };
+    let Some(dir) = earth_data() else { return };
     let rows: Vec<i64> = Dataset::ALL
         .iter()
         .map(|d| d.load(&dir).expect("loads").size()[0])
@@ -138,7 +119,7 @@ fn out_dir() -> PathBuf {
 /// must beat the uniform density ln 4π ≈ 2.531 by at least 1 nat (one run, 612 test points).
 #[test]
 fn quick_earthquake_run_beats_uniform_by_one_nat() {
-    let Some(data) = shipped_data() else { return };
+    let Some(data) = earth_data() else { return };
     let out = out_dir();
     let status = Command::new(env!("CARGO_BIN_EXE_earth-density"))
         .args([

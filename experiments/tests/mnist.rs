@@ -4,6 +4,7 @@
 //! `scripts/setup --mnist` (which `./scripts/test` runs); without them the data tests skip on
 //! a developer's machine and fail under `MVL_REQUIRE_DATA=1` (CI).
 
+use mvl_experiments::fixtures::mnist_present;
 use mvl_experiments::mnist::{Encoder, Latent, Row};
 use mvl_experiments::rows::Rows;
 use std::path::{Path, PathBuf};
@@ -27,23 +28,6 @@ fn run(bin: &str, args: &[&str], out: &Path) -> Output {
         ])
         .output()
         .expect("binary runs")
-}
-
-fn mnist_present() -> bool {
-    let dir = mvl_ae::data::default_dir();
-    if mvl_ae::data::Mnist::load(&dir).is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("MVL_REQUIRE_DATA").is_none_or(|v| v != "1"),
-        "MVL_REQUIRE_DATA=1 but MNIST is not in {}",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: MNIST not in {} (scripts/setup --mnist)",
-        dir.display()
-    );
-    false
 }
 
 /// 40 iterations of the implicit (S⁸) and explicit (R⁸) VAEs, then AIS on 4 images with 30
