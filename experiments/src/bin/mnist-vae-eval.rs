@@ -7,18 +7,17 @@
 //! evaluation resumes where it stopped. Fills the run's row of
 //! `<out>/mnist-vae/summary.json`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Parser;
-use mvl_ae::ais::{DatasetEstimate, ImageEstimate};
+use mvl_ae::ais::DatasetEstimate;
 use mvl_ae::data::{Mnist, binarize, default_dir};
 use mvl_ae::{ais_for, test_log_likelihood};
 use mvl_experiments::cli::CommonArgs;
 use mvl_experiments::images::image_grid;
-use mvl_experiments::mnist::{Evaluation, Row, SpecArgs, build, load_params};
+use mvl_experiments::mnist::{AisProgress, Evaluation, Row, SpecArgs, build, load_params};
 use mvl_experiments::output::{progress, write_json};
 use mvl_experiments::rows::Rows;
 use mvl_train::seed::{Stream, derive};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// AIS test NLL and image grids of a trained MNIST VAE (paper Table 1).
@@ -47,13 +46,6 @@ struct Args {
     /// Folder of the MNIST IDX files [default: $MVL_MNIST, else the setup cache].
     #[arg(long)]
     data: Option<PathBuf>,
-}
-
-/// The batches of an evaluation done so far (resumable).
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Partial {
-    images: Vec<ImageEstimate>,
-    seconds: f64,
 }
 
 fn main() -> Result<()> {
@@ -89,8 +81,8 @@ fn main() -> Result<()> {
     let x = binarize(&data.test_subset(m)).to_device(device);
     grids(&run_dir, &built.model, &x)?;
     let ais = ais_for(decoder, chains, temps)?;
-    let partial_path = run_dir.join(format!("ais-m{m}-c{chains}-t{temps}.json"));
-    let mut partial = load_partial(&partial_path)?;
+    let partial_path = AisProgress::path(&run_dir, m, chains, temps);
+    let mut partial = AisProgress::load(&partial_path)?;
     let batch = args.batch as usize;
     let mut bar = progress(
         (m.div_ceil(batch) * (temps - 1)) as u64,
@@ -148,19 +140,6 @@ fn main() -> Result<()> {
         evaluation.eval_seconds
     );
     Ok(())
-}
-
-fn load_partial(path: &Path) -> Result<Partial> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).with_context(|| {
-            format!(
-                "reading {} (delete it to restart the evaluation)",
-                path.display()
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Partial::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
 }
 
 /// `reconstructions.png` (rows of 8 test images, each followed by its reconstruction's

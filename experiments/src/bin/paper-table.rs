@@ -99,7 +99,7 @@ fn figure2(s: &density::Summary) {
     }
 }
 
-fn table1(rows: &Rows<Row>) {
+fn table1(rows: &Rows<Row>, dir: &std::path::Path) {
     println!("Table 1 (MNIST test NLL by AIS, nats; mean ± std over seeds)");
     let cells = table::cells(&rows.runs);
     if cells.is_empty() {
@@ -128,6 +128,20 @@ fn table1(rows: &Rows<Row>) {
             c.paper.map_or("-".to_owned(), |p| format!("{p:.2}"))
         );
     }
+    let paired = table::paired(dir, &rows.runs);
+    if !paired.is_empty() {
+        println!("  paired on the same test images (NLL a − b, nats; negative: a better):");
+    }
+    for p in paired {
+        println!(
+            "    {:28} − {:28} {:>7.2} ± {:.2}  ({} images)",
+            p.a.name(),
+            p.b.name(),
+            p.mean,
+            p.std_error,
+            p.images
+        );
+    }
 }
 
 fn main() -> Result<()> {
@@ -136,6 +150,7 @@ fn main() -> Result<()> {
     println!();
     figure2(&read(&args, "sphere-density")?);
     println!();
-    table1(&Rows::load(&args.results.join("mnist-vae/summary.json"))?);
+    let mnist = args.results.join("mnist-vae");
+    table1(&Rows::load(&mnist.join("summary.json"))?, &mnist);
     Ok(())
 }

@@ -268,6 +268,29 @@ pub fn load_params(built: &mut Built, run_dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The per-image results of an AIS evaluation so far, saved after every batch of images so
+/// that a killed evaluation resumes (`runs/<run>/ais-m<M>-c<chains>-t<temps>.json`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct AisProgress {
+    /// One estimate per evaluated image, in test-set order.
+    pub images: Vec<mvl_ae::ais::ImageEstimate>,
+    /// Seconds spent so far (all invocations).
+    pub seconds: f64,
+}
+
+impl AisProgress {
+    /// The file of the evaluation of `evaluation`'s settings in `run_dir`.
+    pub fn path(run_dir: &Path, test_images: usize, chains: usize, temps: usize) -> PathBuf {
+        run_dir.join(format!("ais-m{test_images}-c{chains}-t{temps}.json"))
+    }
+
+    /// The saved progress at `path`, or none yet.
+    pub fn load(path: &Path) -> Result<Self> {
+        crate::output::read_json_or_default(path)
+            .with_context(|| format!("{} (delete it to restart the evaluation)", path.display()))
+    }
+}
+
 /// The AIS evaluation of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {

@@ -1,9 +1,10 @@
 //! Table 1 from the summary rows: test NLL per cell (latent × encoder × nz) as mean ± sample
 //! std over seeds, next to the paper's values.
 
-use super::{Encoder, Latent, Row, ScoreObjective};
+use super::{AisProgress, Encoder, Latent, Row, ScoreObjective};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// One cell of Table 1.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -88,6 +89,87 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
         .collect()
 }
 
+/// A paired comparison of two evaluated runs of one seed on the same test images: the mean
+/// per-image NLL difference `a − b` and its standard error (the spread of the per-image
+/// differences, which removes the images' own variation from the comparison).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Paired {
+    /// The run whose NLL is subtracted from.
+    pub a: super::RunSpec,
+    /// The other run.
+    pub b: super::RunSpec,
+    /// Images compared.
+    pub images: usize,
+    /// Mean of NLL(a) − NLL(b) over the images (nats; negative: a is better).
+    pub mean: f64,
+    /// Its standard error.
+    pub std_error: f64,
+}
+
+/// The paired comparisons the paper's claims need, for every seed and nz where both runs are
+/// evaluated with the same AIS settings: spherical − Euclidean for each encoder, implicit −
+/// explicit for each geometry. `dir` is the experiment folder (`<out>/mnist-vae`).
+pub fn paired(dir: &Path, rows: &[Row]) -> Vec<Paired> {
+    let evaluated: Vec<&Row> = rows.iter().filter(|r| r.evaluation.is_some()).collect();
+    let mut out = Vec::new();
+    for a in &evaluated {
+        for b in &evaluated {
+            let (sa, sb) = (a.spec, b.spec);
+            let same = sa.nz == sb.nz
+                && sa.seed == sb.seed
+                && a.evaluation.map(settings) == b.evaluation.map(settings);
+            let geometry = sa.latent == Latent::Sph
+                && sb.latent == Latent::Euc
+                && sa.encoder == sb.encoder
+                && sa.objective == sb.objective;
+            let encoder = sa.encoder == Encoder::Implicit
+                && sb.encoder == Encoder::Explicit
+                && sa.latent == sb.latent
+                && sa.objective != Some(ScoreObjective::Ssm)
+                && sa.objective != Some(ScoreObjective::Dsm);
+            if same
+                && (geometry || encoder)
+                && let Some(p) = compare(dir, a, b)
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn settings(e: super::Evaluation) -> (usize, usize, usize) {
+    (e.test_images, e.chains, e.temps)
+}
+
+/// The paired comparison of two evaluated rows from their per-image files.
+fn compare(dir: &Path, a: &Row, b: &Row) -> Option<Paired> {
+    let (ea, eb) = (a.evaluation?, b.evaluation?);
+    let load = |r: &Row, e: super::Evaluation| {
+        let path = AisProgress::path(&r.spec.dir(dir), e.test_images, e.chains, e.temps);
+        AisProgress::load(&path)
+            .ok()
+            .filter(|p| p.images.len() == e.test_images)
+    };
+    let (pa, pb) = (load(a, ea)?, load(b, eb)?);
+    let d: Vec<f64> = pa
+        .images
+        .iter()
+        .zip(&pb.images)
+        .map(|(x, y)| y.log_likelihood - x.log_likelihood)
+        .collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    Some(Paired {
+        a: a.spec,
+        b: b.spec,
+        images: d.len(),
+        mean,
+        std_error: (var / n).sqrt(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +231,49 @@ mod tests {
             (cells[2].encoder, cells[2].nll_std, cells[2].paper),
             (Encoder::Explicit, 0.0, Some(95.47))
         );
+    }
+
+    /// Per-image files of two seed-1 runs (three images): the paired mean and its standard
+    /// error by hand; runs evaluated with other AIS settings are not paired.
+    #[test]
+    fn paired_differences_use_the_same_images() {
+        let dir = std::env::temp_dir().join(format!("mvl-paired-{}", std::process::id()));
+        let mvl = Some(ScoreObjective::Mvl);
+        let mut sph = row(Encoder::Implicit, mvl, 1, Some(0.0));
+        let mut euc = sph.clone();
+        euc.spec.latent = Latent::Euc;
+        for (r, ll) in [
+            (&mut sph, [-90.0, -95.0, -100.0]),
+            (&mut euc, [-91.0, -95.5, -102.0]),
+        ] {
+            let e = r.evaluation.as_mut().expect("evaluated");
+            e.test_images = 3;
+            let images = ll
+                .iter()
+                .map(|&l| mvl_ae::ais::ImageEstimate {
+                    log_likelihood: l,
+                    std_error: 0.1,
+                    effective_sample_size: 10.0,
+                })
+                .collect();
+            let path = AisProgress::path(&r.spec.dir(&dir), 3, e.chains, e.temps);
+            std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+            crate::output::write_json(
+                &path,
+                &AisProgress {
+                    images,
+                    seconds: 1.0,
+                },
+            )
+            .expect("writes");
+        }
+        let pairs = paired(&dir, &[sph.clone(), euc.clone()]);
+        assert_eq!(pairs.len(), 1);
+        // Differences −1, −0.5, −2: mean −7/6, sample variance 7/12, se √(7/36).
+        assert!((pairs[0].mean + 7.0 / 6.0).abs() < 1e-12, "{pairs:?}");
+        assert!((pairs[0].std_error - (7.0f64 / 36.0).sqrt()).abs() < 1e-12);
+        euc.evaluation.as_mut().expect("evaluated").temps = 100;
+        assert!(paired(&dir, &[sph, euc]).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
