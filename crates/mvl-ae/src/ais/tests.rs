@@ -184,7 +184,7 @@ fn langevin_matches_quadrature_on_circle_and_sphere() {
 /// Both comparisons with the paper's K = 1000 temperatures, where the standard errors are 3-5
 /// times smaller and the bounds correspondingly tighter (about 15 s: run by name).
 #[test]
-#[ignore = "slow (about 15 s); run by name"]
+#[ignore = "about 15 s; run with: cargo test --release -p mvl-ae --lib -- --ignored long_schedules_match_the_exact_marginals"]
 fn long_schedules_match_the_exact_marginals() {
     check_linear_gaussian(1000);
     check_sphere_decoders(1000);

@@ -75,7 +75,7 @@ fn small_training_cache_and_fid() {
 /// with other jobs, load ≈ 4); run by name
 /// (`cargo test --release -p mvl-ae -- --ignored default_training`).
 #[test]
-#[ignore = "trains on all of MNIST (minutes on a CPU)"]
+#[ignore = "trains on all of MNIST (about 2 min on a CPU); run with: cargo test --release -p mvl-ae -- --ignored default_training"]
 fn default_training_reaches_98_percent() {
     let mnist = Mnist::load_default().expect("MNIST files (scripts/setup --mnist)");
     let start = std::time::Instant::now();
