@@ -156,6 +156,16 @@ fn tiny(geometry: Geometry, method: WaeMethod) -> WaeConfig {
     }
 }
 
+/// A tiny WAE of `geometry` and `method` with its autoencoder and critic stores.
+fn tiny_model(geometry: Geometry, method: WaeMethod) -> (nn::VarStore, nn::VarStore, Wae) {
+    let (ae, cr) = (
+        nn::VarStore::new(Device::Cpu),
+        nn::VarStore::new(Device::Cpu),
+    );
+    let model = Wae::new(&ae.root(), &cr.root(), tiny(geometry, method)).expect("valid");
+    (ae, cr, model)
+}
+
 const METHODS: [WaeMethod; 4] = [
     WaeMethod::Mvl {
         flow: MvlFlow::Langevin,
@@ -237,11 +247,7 @@ fn each_loss_reaches_only_its_own_networks() {
             .any(|v| v.grad().defined() && v.grad().abs().sum(Kind::Float).double_value(&[]) > 0.0)
     };
     for method in [METHODS[0], WaeMethod::Gan] {
-        let (ae, cr) = (
-            nn::VarStore::new(Device::Cpu),
-            nn::VarStore::new(Device::Cpu),
-        );
-        let model = Wae::new(&ae.root(), &cr.root(), tiny(Geometry::Sphere, method)).expect("ok");
+        let (ae, cr, model) = tiny_model(Geometry::Sphere, method);
         model.loss(&x).expect("valid").loss.backward();
         assert!(touched(&ae), "{method:?}");
         if method == WaeMethod::Gan {
@@ -265,16 +271,7 @@ fn each_loss_reaches_only_its_own_networks() {
 /// autoencoder's penalty ln 2 (paper-spec §5.3).
 #[test]
 fn gan_losses_at_a_constant_discriminator() {
-    let (ae, cr) = (
-        nn::VarStore::new(Device::Cpu),
-        nn::VarStore::new(Device::Cpu),
-    );
-    let model = Wae::new(
-        &ae.root(),
-        &cr.root(),
-        tiny(Geometry::Euclidean, WaeMethod::Gan),
-    )
-    .expect("valid");
+    let (_ae, cr, model) = tiny_model(Geometry::Euclidean, WaeMethod::Gan);
     tch::no_grad(|| {
         for (_, mut v) in cr.variables() {
             let _ = v.zero_();
@@ -317,16 +314,7 @@ fn paper_settings_and_typed_errors() {
             ..
         })
     ));
-    let (ae, cr) = (
-        nn::VarStore::new(Device::Cpu),
-        nn::VarStore::new(Device::Cpu),
-    );
-    let model = Wae::new(
-        &ae.root(),
-        &cr.root(),
-        tiny(Geometry::Sphere, WaeMethod::Mmd),
-    )
-    .expect("valid");
+    let (ae, cr, model) = tiny_model(Geometry::Sphere, WaeMethod::Mmd);
     let x = toy_data(4, 16);
     assert!(matches!(
         model.critic_loss(&x),
