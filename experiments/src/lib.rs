@@ -21,6 +21,7 @@ pub mod rows;
 pub mod speed;
 pub mod stats;
 pub mod targets;
+pub mod wae;
 
 use tch::Device;
 

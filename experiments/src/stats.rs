@@ -58,6 +58,15 @@ fn libm_erfc(x: f64) -> f64 {
     Tensor::from(x).erfc().double_value(&[])
 }
 
+/// The mean and the sample standard deviation (n − 1 denominator; 0 for one value) of
+/// `values`; NaN mean for none.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 //! are read back through the same typed structs that `paper-table` and the other tests use:
 //! a change of a summary type that would orphan the committed results fails here.
 
+use mvl_experiments::mnist::Row;
+use mvl_experiments::rows::Rows;
 use mvl_experiments::{density, earth, figure1};
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -29,4 +31,10 @@ fn committed_summaries_parse_into_their_types() {
         "4 data sets × 5 methods × 5 seeds"
     );
     assert!(earth.runs.iter().all(|r| r.test_nll.is_finite()));
+    let vae: Rows<Row> = read("mnist-vae");
+    assert!(
+        vae.runs
+            .iter()
+            .all(|r| r.iters == 100_000 && r.final_neg_elbo.is_finite())
+    );
 }

@@ -50,23 +50,27 @@ pub const TEST_LABELS: MnistFile = MnistFile {
 };
 
 /// Where the MNIST files are looked for: `$MVL_MNIST` if set, else the folder
-/// `scripts/setup --mnist` fills, `${MVL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvl}/mnist`.
+/// `scripts/setup --mnist` fills, `<cache>/mnist` with [`cache_dir`].
 pub fn default_dir() -> PathBuf {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(dir) = var("MVL_MNIST") {
-        return dir;
-    }
-    let cache = var("MVL_CACHE").unwrap_or_else(|| {
-        var("XDG_CACHE_HOME")
-            .or_else(|| var("HOME").map(|h| h.join(".cache")))
+    env_path("MVL_MNIST").unwrap_or_else(|| cache_dir().join("mnist"))
+}
+
+/// The project's cache folder: `$MVL_CACHE`, else `${XDG_CACHE_HOME:-$HOME/.cache}/mvl`
+/// (MNIST, the FID classifier).
+pub fn cache_dir() -> PathBuf {
+    env_path("MVL_CACHE").unwrap_or_else(|| {
+        env_path("XDG_CACHE_HOME")
+            .or_else(|| env_path("HOME").map(|h| h.join(".cache")))
             .unwrap_or_else(|| PathBuf::from(".cache"))
             .join("mvl")
-    });
-    cache.join("mnist")
+    })
+}
+
+/// A non-empty environment variable as a path.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// MNIST: pixel intensities in [0, 1] as f32, images flattened to 784 (row-major), labels

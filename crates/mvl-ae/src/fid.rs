@@ -1,6 +1,7 @@
 //! The Fréchet distance between two sets of feature vectors (Heusel et al. 2017, "FID"),
 //! as the paper's MNIST protocol computes it on the 512-d features of a LeNet classifier
-//! (paper-spec §5.5; [`crate::lenet`], [`fid_images`], [`fid_files`]).
+//! (paper-spec §5.5; [`crate::lenet`], [`fid_images`], [`fid_files`]; [`image_stats`] and
+//! [`fid_to`] for many sets against one reference).
 //!
 //! **The authors' LeNet weights could not be fetched** (they were served from the authors'
 //! server, paper-spec §0 and §9.4): every FID of this crate uses a LeNet trained here
@@ -24,7 +25,7 @@
 
 mod images;
 
-pub use images::{Fid, fid_files, fid_images};
+pub use images::{Fid, fid_files, fid_images, fid_to, image_stats};
 
 use crate::error::{AeError, Result, floating};
 use tch::{Kind, Tensor};

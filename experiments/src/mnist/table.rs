@@ -67,9 +67,7 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
                 .iter()
                 .filter_map(|r| r.evaluation.map(|e| e.nll))
                 .collect();
-            let n = nll.len() as f64;
-            let mean = nll.iter().sum::<f64>() / n;
-            let var = nll.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+            let (mean, std) = crate::stats::mean_std(&nll);
             let min = |f: fn(&Row) -> usize| rs.iter().map(|r| f(r)).min().unwrap_or(0);
             let mvl_or_explicit = matches!(objective, None | Some(ScoreObjective::Mvl));
             Cell {
@@ -79,7 +77,7 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
                 objective,
                 seeds: nll.len(),
                 nll_mean: mean,
-                nll_std: var.sqrt(),
+                nll_std: std,
                 iters: min(|r| r.iters),
                 test_images: min(|r| r.evaluation.map_or(0, |e| e.test_images)),
                 temps: min(|r| r.evaluation.map_or(0, |e| e.temps)),

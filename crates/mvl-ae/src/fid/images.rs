@@ -25,23 +25,34 @@ pub struct Fid {
     pub count_b: i64,
 }
 
+/// The LeNet feature statistics of an image set `[n ≥ 2, 784]` (intensities in [0, 1]),
+/// binarised with fresh uniforms first as the protocol does ([`binarize`]; images already in
+/// {0, 1} stay as they are). Compute the reference set's once and compare many generated
+/// sets with [`fid_to`] (a FID curve during training).
+pub fn image_stats(lenet: &Lenet, images: &Tensor) -> Result<FeatureStats> {
+    crate::error::check_width("images", images, 784)?;
+    FeatureStats::from_features(&lenet.features(&binarize(images))?)
+}
+
+/// The FID of `images` (as [`image_stats`] takes them) against the statistics `reference`
+/// of a reference set from [`image_stats`] with the same `lenet`.
+pub fn fid_to(lenet: &Lenet, reference: &FeatureStats, images: &Tensor) -> Result<Fid> {
+    let stats = image_stats(lenet, images)?;
+    Ok(Fid {
+        distance: frechet_distance(reference, &stats)?,
+        classifier_accuracy: lenet.test_accuracy(),
+        count_a: reference.count(),
+        count_b: stats.count(),
+    })
+}
+
 /// The FID between two image sets `a`, `b` (`[n ≥ 2, 784]`, intensities in [0, 1]), each
 /// binarised with fresh uniforms as the protocol does for the test set and the generated
 /// images ([`binarize`]; images already in {0, 1} stay as they are), on `lenet`'s fc1
 /// features (paper-spec §5.5: the reference is the 10 000 test images, the other set 10 000
 /// generated images, e.g. [`crate::wae::Wae::generate`]).
 pub fn fid_images(lenet: &Lenet, a: &Tensor, b: &Tensor) -> Result<Fid> {
-    let stats = |x: &Tensor| -> Result<FeatureStats> {
-        crate::error::check_width("images", x, 784)?;
-        FeatureStats::from_features(&lenet.features(&binarize(x))?)
-    };
-    let (sa, sb) = (stats(a)?, stats(b)?);
-    Ok(Fid {
-        distance: frechet_distance(&sa, &sb)?,
-        classifier_accuracy: lenet.test_accuracy(),
-        count_a: sa.count(),
-        count_b: sb.count(),
-    })
+    fid_to(lenet, &image_stats(lenet, a)?, b)
 }
 
 /// [`fid_images`] between two IDX image files of 28 × 28 unsigned bytes (MNIST's format,

@@ -41,6 +41,22 @@ fn sha256_hex(path: &Path) -> Result<String> {
         .collect())
 }
 
+impl LenetConfig {
+    /// Where [`Lenet::load_or_train`] keeps a classifier of these settings by default:
+    /// `<cache>/lenet/lenet-e<epochs>-b<batch>-lr<lr>-s<seed>-n<images|all>.safetensors`
+    /// under [`crate::data::cache_dir`], one file per setting, so that classifiers of
+    /// different settings (a quick one, the full one) do not replace each other.
+    pub fn default_path(&self) -> PathBuf {
+        let images = self
+            .train_subset
+            .map_or_else(|| "all".to_string(), |n| n.to_string());
+        crate::data::cache_dir().join("lenet").join(format!(
+            "lenet-e{}-b{}-lr{}-s{}-n{images}.safetensors",
+            self.epochs, self.batch_size, self.lr, self.seed
+        ))
+    }
+}
+
 impl Lenet {
     /// Saves the weights to `path` (libtorch's format, chosen by its extension as
     /// [`tch::nn::VarStore::save`] does; `.safetensors` recommended) and the record (digest,
