@@ -14,6 +14,7 @@ pub mod figure1;
 pub mod fixtures;
 pub mod images;
 pub mod mnist;
+pub mod monitor;
 pub mod nets;
 pub mod output;
 pub mod plot;

@@ -45,6 +45,20 @@ pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<f64>]) -> Result<()> 
     write_atomic(path, text.as_bytes())
 }
 
+/// Writes every 10th value of a per-iteration loss curve as the CSV columns
+/// `iteration,<name>`, and returns the mean of the last 1,000 values (the run's final loss).
+pub fn write_loss_curve(path: &Path, name: &str, losses: &[f64]) -> Result<f64> {
+    let rows: Vec<Vec<f64>> = losses
+        .iter()
+        .enumerate()
+        .step_by(10)
+        .map(|(i, l)| vec![i as f64, *l])
+        .collect();
+    write_csv(path, &["iteration", name], &rows)?;
+    let tail = &losses[losses.len().saturating_sub(1000)..];
+    Ok(tail.iter().sum::<f64>() / tail.len().max(1) as f64)
+}
+
 /// Writes bytes to `path` through a temporary file in the same folder and a rename. The
 /// temporary name is unique to the process and the call, so concurrent writers (threads or
 /// processes) never share one: each rename installs one complete file.

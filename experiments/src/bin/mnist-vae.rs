@@ -13,9 +13,10 @@ use mvl_ae::data::{Batches, Mnist, default_dir};
 use mvl_ae::explicit_vae::ExplicitVaeStep;
 use mvl_ae::implicit_vae::ImplicitVaeStep;
 use mvl_experiments::cli::{CommonArgs, positive_finite};
-use mvl_experiments::mnist::{Model, Monitor, Row, SpecArgs};
+use mvl_experiments::mnist::{Model, MonitorPoint, Row, SpecArgs};
 use mvl_experiments::mnist::{build, params_path, score_objective};
-use mvl_experiments::output::{progress, write_csv, write_json};
+use mvl_experiments::monitor::Monitor;
+use mvl_experiments::output::{progress, write_json, write_loss_curve};
 use mvl_experiments::rows::Rows;
 use mvl_train::{GroupsConfig, PhaseStep, train_groups};
 use std::path::PathBuf;
@@ -79,9 +80,10 @@ fn main() -> Result<()> {
     };
     let monitor_images = data.test_subset(1000).to_device(device);
     let bar = progress(iters as u64, &spec.name());
+    let model = &built.model;
     let mut monitor = Monitor::new(
-        &built.model,
-        monitor_images,
+        Box::new(|i| MonitorPoint::evaluate(model, &monitor_images, i)),
+        MonitorPoint::describe,
         args.monitor_every as usize,
         bar,
     );
@@ -106,21 +108,12 @@ fn main() -> Result<()> {
     for (store, group) in built.stores.iter().zip(&built.groups) {
         store.save(params_path(&run_dir, group))?;
     }
-    let neg_elbo = &log.phase_losses[0];
-    let curve: Vec<Vec<f64>> = neg_elbo
-        .iter()
-        .enumerate()
-        .step_by(10)
-        .map(|(i, l)| vec![i as f64, *l])
-        .collect();
-    write_csv(
-        &run_dir.join("train-neg-elbo.csv"),
-        &["iteration", "neg_elbo"],
-        &curve,
-    )?;
     write_json(&run_dir.join("monitor.json"), &monitor.curve)?;
-    let tail = &neg_elbo[neg_elbo.len().saturating_sub(1000)..];
-    let final_neg_elbo = tail.iter().sum::<f64>() / tail.len().max(1) as f64;
+    let final_neg_elbo = write_loss_curve(
+        &run_dir.join("train-neg-elbo.csv"),
+        "neg_elbo",
+        &log.phase_losses[0],
+    )?;
     Rows::update(&dir.join("summary.json"), |rows: &mut Rows<Row>| {
         // Rerunning a finished run keeps its evaluation (same model); a new one clears it.
         let kept = rows

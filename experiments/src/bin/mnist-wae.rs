@@ -19,10 +19,12 @@ use mvl_ae::lenet::{Lenet, LenetConfig};
 use mvl_ae::wae::{Wae, WaeStep};
 use mvl_experiments::cli::CommonArgs;
 use mvl_experiments::images::image_grid;
-use mvl_experiments::output::{progress, write_csv, write_json};
+use mvl_experiments::mnist::params_path;
+use mvl_experiments::monitor::Monitor;
+use mvl_experiments::output::{progress, write_csv, write_json, write_loss_curve};
 use mvl_experiments::plot::{Axes, Series, line_plot};
 use mvl_experiments::rows::Rows;
-use mvl_experiments::wae::{FidMonitor, WaeArgs, WaeRow, build};
+use mvl_experiments::wae::{FidPass, FidPoint, WaeArgs, WaeRow, build};
 use mvl_train::seed::{Stream, derive};
 use mvl_train::{GroupsConfig, train_groups};
 use std::path::{Path, PathBuf};
@@ -112,15 +114,20 @@ fn main() -> Result<()> {
         checkpoint_every: args.checkpoint_every as usize,
         extra: serde_json::json!({ "spec": spec, "kind": "f32" }),
     };
-    let mut monitor = FidMonitor {
-        parts: (&built.model, &lenet, &reference),
-        samples: (samples, device),
-        every: fid_every,
+    let pass = FidPass {
+        model: &built.model,
+        lenet: &lenet,
+        reference: &reference,
+        samples,
+        device,
         seed: spec.seed,
-        progress: progress(iters as u64, &spec.name()),
-        curve: Vec::new(),
-        iterations: iters,
     };
+    let mut monitor = Monitor::new(
+        Box::new(|i| pass.evaluate(i)),
+        FidPoint::describe,
+        fid_every,
+        progress(iters as u64, &spec.name()),
+    );
     let mut step = WaeStep::new(&built.model, &batch);
     let mut stores: Vec<&mut tch::nn::VarStore> = built.stores.iter_mut().collect();
     let checkpoint = args.common.checkpoint(run_dir.join("checkpoint"))?;
@@ -134,20 +141,19 @@ fn main() -> Result<()> {
     let curve = std::mem::take(&mut monitor.curve);
     drop(monitor);
     for (store, group) in built.stores.iter().zip(&built.groups) {
-        store.save(run_dir.join(format!("params-{}.ot", group.name)))?;
+        store.save(params_path(&run_dir, group))?;
     }
     write_outputs(
         &run_dir,
         &built.model,
         &data.test_subset(32).to_device(device),
-        &log.losses,
         &curve,
     )?;
+    let final_loss = write_loss_curve(&run_dir.join("train-loss.csv"), "loss", &log.losses)?;
     let last = curve
         .last()
         .filter(|p| p.iteration == iters)
         .context("no FID at the last iteration")?;
-    let tail = &log.losses[log.losses.len().saturating_sub(1000)..];
     let row = WaeRow {
         spec,
         iters,
@@ -155,7 +161,7 @@ fn main() -> Result<()> {
         fid_samples: last.samples,
         classifier_accuracy: lenet.test_accuracy(),
         train_seconds: log.seconds,
-        final_loss: tail.iter().sum::<f64>() / tail.len().max(1) as f64,
+        final_loss,
     };
     Rows::update(&dir.join("summary.json"), |rows: &mut Rows<WaeRow>| {
         rows.upsert(row.clone())
@@ -171,15 +177,14 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The FID curve (`fid.csv`, `fid.png`), the loss curve (`train-loss.csv`, every 10th
-/// iteration), `reconstructions.png` (each of 32 test images followed by its reconstruction's
-/// Bernoulli means) and `samples.png` (64 decodings of prior draws).
+/// The FID curve (`fid.csv`, `fid.json`, `fid.png`), `reconstructions.png` (each of 32 test
+/// images followed by its reconstruction's Bernoulli means) and `samples.png` (64 decodings of
+/// prior draws).
 fn write_outputs(
     run_dir: &Path,
     model: &Wae,
     test: &tch::Tensor,
-    losses: &[f64],
-    curve: &[mvl_experiments::wae::FidPoint],
+    curve: &[FidPoint],
 ) -> Result<()> {
     let points: Vec<Vec<f64>> = curve
         .iter()
@@ -202,17 +207,6 @@ fn write_outputs(
     if let Err(e) = line_plot(&run_dir.join("fid.png"), &axes, &[series]) {
         eprintln!("warning: fid.png not drawn: {e:#}");
     }
-    let rows: Vec<Vec<f64>> = losses
-        .iter()
-        .enumerate()
-        .step_by(10)
-        .map(|(i, l)| vec![i as f64, *l])
-        .collect();
-    write_csv(
-        &run_dir.join("train-loss.csv"),
-        &["iteration", "loss"],
-        &rows,
-    )?;
     tch::no_grad(|| -> Result<()> {
         let x = binarize(test);
         let recon = model.decode(&model.encode(&x)?)?.sigmoid();

@@ -6,7 +6,7 @@
 mod monitor;
 pub mod table;
 
-pub use monitor::Monitor;
+pub use monitor::MonitorPoint;
 
 use crate::rows::Keyed;
 use anyhow::{Context, Result, bail};

@@ -5,7 +5,7 @@
 mod monitor;
 pub mod table;
 
-pub use monitor::{FidMonitor, FidPoint};
+pub use monitor::{FidPass, FidPoint};
 
 use crate::cli::positive_finite;
 use crate::mnist::Latent;
