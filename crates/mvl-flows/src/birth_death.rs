@@ -1,7 +1,7 @@
 //! Langevin dynamics with birth-death jumps: a particle discretisation of the
 //! Wasserstein-Fisher-Rao gradient flow (Lu, Lu & Nolen 2019).
 
-use crate::error::Result;
+use crate::error::{FlowError, Result};
 use crate::flow::{GradientFlow, Noise, Step, bandwidth_builder, step_rule_builders};
 use crate::geometry::{Flat, Geometry, RescaleBy, check_input, check_noise};
 use crate::kernel::{Bandwidth, log_kde};
@@ -149,7 +149,14 @@ impl<G: Geometry> BirthDeathLangevin<G> {
     /// E_ρ[β̄²] is the Fisher-Rao part of the flow's dissipation of KL(ρ‖q^s).
     pub fn rates(&self, energy: &dyn Energy, y: &Tensor) -> Result<Tensor> {
         check_input(&self.geometry, self.name(), energy, y)?;
-        self.centred_rates(y, &energy.energy(y))
+        let e = mvl_manifold::catch_torch(|| energy.energy(y)).map_err(|message| {
+            FlowError::Energy {
+                flow: self.name(),
+                shape: y.size(),
+                message,
+            }
+        })?;
+        self.centred_rates(y, &e)
     }
 
     /// β̄ from the energies `e` (`[B]`) at the points `y`.

@@ -60,6 +60,18 @@ pub enum FlowError {
         /// The offending value (the first non-finite entry of that row).
         value: f64,
     },
+    /// The energy could not be evaluated on the batch (for example a network whose input
+    /// width does not match the points and that declares no `input_dim`): libtorch's
+    /// message, which names the shapes.
+    #[error("{flow}: the energy failed on points of shape {shape:?}: {message}")]
+    Energy {
+        /// The flow.
+        flow: &'static str,
+        /// The shape of the points (ambient coordinates).
+        shape: Vec<i64>,
+        /// libtorch's message.
+        message: String,
+    },
     /// An error from the geometry layer (bad points, dimensions).
     #[error(transparent)]
     Manifold(#[from] ManifoldError),

@@ -192,7 +192,7 @@ impl<C: Chart> ChartState<C> {
     where
         G: Geometry<Chart = C> + ?Sized,
     {
-        let state = Self::evaluate(geometry, chart, energy, y, scale);
+        let state = Self::evaluate(flow, geometry, chart, energy, y, scale)?;
         let (b, d) = (state.x.size()[0], state.x.size()[1]);
         for (what, t, expected) in [
             ("energy value", &state.energy, vec![b]),
@@ -212,14 +212,27 @@ impl<C: Chart> ChartState<C> {
         Ok(state)
     }
 
-    /// [`ChartState::new`] without the finiteness checks (for MH proposals, where a
-    /// non-finite value means rejection).
-    pub fn evaluate<G>(geometry: &G, chart: C, energy: &dyn Energy, y: &Tensor, scale: f64) -> Self
+    /// [`ChartState::new`] without the shape and finiteness checks (for MH proposals, where
+    /// a non-finite value means rejection); [`FlowError::Energy`] when the energy itself
+    /// fails on the points (libtorch's error, e.g. a wrong input width).
+    pub fn evaluate<G>(
+        flow: &'static str,
+        geometry: &G,
+        chart: C,
+        energy: &dyn Energy,
+        y: &Tensor,
+        scale: f64,
+    ) -> Result<Self>
     where
         G: Geometry<Chart = C> + ?Sized,
     {
         let x = chart.coords(y);
-        let (e0, h) = geometry.energy_and_grad(&chart, energy, &x);
+        let (e0, h) = mvl_manifold::catch_torch(|| geometry.energy_and_grad(&chart, energy, &x))
+            .map_err(|message| FlowError::Energy {
+                flow,
+                shape: y.size(),
+                message,
+            })?;
         // An energy in another floating kind than the points (an f64 energy for f32 points)
         // is evaluated as given and its results cast to the points' kind, so that every
         // step stays in the kind of its input.
@@ -227,7 +240,7 @@ impl<C: Chart> ChartState<C> {
         let k = &h * scale - chart.half_log_det_grad(&x);
         let metric = chart.metric(&x);
         let drift = chart.inv_metric_div(&x) - metric.inverse_apply(&k);
-        Self {
+        Ok(Self {
             input: y.shallow_clone(),
             chart,
             x,
@@ -236,7 +249,7 @@ impl<C: Chart> ChartState<C> {
             target_grad: k,
             metric,
             drift,
-        }
+        })
     }
 
     /// The squared norm that rescales the step of each row, `[b]`.

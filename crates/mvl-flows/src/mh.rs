@@ -43,7 +43,14 @@ pub(crate) fn accept<G: Geometry>(
     let proposal = proposal.detach();
     let y1 = fwd.chart.embed(&proposal);
     let chart1 = geometry.local_chart(&y1)?;
-    let rev = ChartState::evaluate(geometry, chart1, energy, &y1, core.rule.scale);
+    let rev = ChartState::evaluate(
+        "Metropolis-Hastings",
+        geometry,
+        chart1,
+        energy,
+        &y1,
+        core.rule.scale,
+    )?;
     let eps1 = core.rule.per_row(&rev.rescale_stat(core.by));
     let back = rev.chart.coords(&fwd.input.detach());
     let s = core.rule.scale;

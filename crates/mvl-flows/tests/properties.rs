@@ -47,13 +47,22 @@ fn double_quadratic(x: &Tensor) -> Tensor {
     quadratic(&x.to_kind(Kind::Double))
 }
 
-/// Energies of width 3 (closed form, f64), of any width, and of another kind.
+/// A network-like energy that takes width 3 only but does not declare it (`input_dim` is
+/// `None`): on other widths libtorch fails inside it, which the flows report as
+/// `FlowError::Energy`.
+fn undeclared_width_three(x: &Tensor) -> Tensor {
+    x.matmul(&Tensor::ones([3], (x.kind(), x.device())))
+}
+
+/// Energies of width 3 (closed form, f64), of any width, of another kind, and of width 3
+/// undeclared.
 fn energies() -> Vec<Box<dyn Energy>> {
     let mean = Tensor::from_slice(&[0.5f64, -1.0, 2.0]);
     vec![
         Box::new(GaussianEnergy::new(&mean, 0.7).expect("valid")),
         Box::new(FnEnergy::new(quadratic)),
         Box::new(FnEnergy::new(double_quadratic)),
+        Box::new(FnEnergy::new(undeclared_width_three)),
     ]
 }
 
@@ -102,6 +111,7 @@ fn every_flow_steps_or_fails_with_a_typed_error() {
         }
         let bd = BirthDeathLangevin::new(eps).expect("valid");
         tally.record(bd.rates(&FnEnergy::new(quadratic), &y));
+        tally.record(bd.rates(&FnEnergy::new(undeclared_width_three), &y));
     });
 }
 
@@ -203,4 +213,42 @@ fn antipodal_pair_reports_the_undefined_chart() {
             ..
         })
     ));
+}
+
+/// Every flow, flat and on S², given an energy that fails on the points' width without
+/// declaring it, returns `FlowError::Energy` naming the flow and the points' shape.
+#[test]
+fn an_energy_failing_inside_libtorch_is_a_typed_error() {
+    let e = FnEnergy::new(undeclared_width_three);
+    let flat = Tensor::ones([4, 5], (Kind::Double, Device::Cpu));
+    let sphere = Sphere::new(3)
+        .expect("valid")
+        .project(&(flat.narrow(1, 0, 4) + 0.1));
+    let s3 = Sphere::new(3).expect("valid");
+    let on_s3: Vec<Box<dyn GradientFlow>> = vec![
+        Box::new(
+            RiemannianLangevin::new(s3, 0.1)
+                .expect("valid")
+                .metropolis(true),
+        ),
+        Box::new(Svgd::new(0.1).expect("valid").on(s3)),
+        Box::new(BirthDeathLangevin::new(0.1).expect("valid").on(s3)),
+    ];
+    let cases = flat_flows(0.1)
+        .into_iter()
+        .map(|f| (f, &flat))
+        .chain(on_s3.into_iter().map(|f| (f, &sphere)));
+    for (flow, y) in cases {
+        match flow.step(&e, y) {
+            Err(FlowError::Energy {
+                flow: name,
+                shape,
+                message,
+            }) => {
+                assert_eq!(shape, y.size(), "{name}");
+                assert!(!message.is_empty(), "{name}");
+            }
+            other => panic!("{flow:?}: expected FlowError::Energy, got {other:?}"),
+        }
+    }
 }

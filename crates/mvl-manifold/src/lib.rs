@@ -52,6 +52,7 @@ mod distribution;
 mod energy;
 mod error;
 mod euclidean;
+mod guard;
 pub mod integration;
 mod manifold;
 mod metric;
@@ -73,6 +74,7 @@ pub use energy::{
 };
 pub use error::{ManifoldError, Result};
 pub use euclidean::{Euclidean, IdentityChart};
+pub use guard::catch_torch;
 pub use manifold::Manifold;
 pub use metric::{Metric, max_abs, row_dot, row_norm_sq};
 pub use mixture::{EM_KAPPA_MAX, VmfMixture};

@@ -1,9 +1,9 @@
 //! The `Objective` trait and the machinery shared by the objectives.
 
 use crate::error::{ObjectiveError, Result};
+use mvl_flows::FlowError;
 use mvl_manifold::Energy;
 use mvl_manifold::grad_of_sum;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use tch::{Kind, Tensor};
 
 /// A learning objective for an energy-based model q ∝ exp(−E), estimated on a batch of data.
@@ -79,38 +79,25 @@ pub(crate) fn check_batch(objective: &'static str, energy: &dyn Energy, x: &Tens
     }
 }
 
-/// Runs `f`, turning a libtorch failure (tch panics with libtorch's message) into
-/// [`ObjectiveError::Energy`].
+/// Runs `f`, turning a libtorch failure of the energy (tch panics with libtorch's message,
+/// or a sampler step's [`FlowError::Energy`]) into [`ObjectiveError::Energy`] naming the
+/// objective.
 pub(crate) fn guarded<T>(
     objective: &'static str,
     x: &Tensor,
     f: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_else(|| "unknown libtorch error".to_owned());
-        Err(ObjectiveError::Energy {
-            objective,
-            shape: x.size(),
-            message: first_line(&message),
-        })
-    })
-}
-
-/// The first line of libtorch's message, without the `Torch("…")` wrapper and backtrace.
-fn first_line(message: &str) -> String {
-    let start = message.find("Torch(\"").map_or(0, |i| i + 7);
-    let rest = &message[start..];
-    let end = rest
-        .find("\\n")
-        .into_iter()
-        .chain(rest.find('\n'))
-        .min()
-        .unwrap_or(rest.len());
-    rest[..end].trim_end_matches("\")").to_owned()
+    let energy_failed = |message| ObjectiveError::Energy {
+        objective,
+        shape: x.size(),
+        message,
+    };
+    match mvl_manifold::catch_torch(f) {
+        Ok(Err(ObjectiveError::Flow(FlowError::Energy { message, .. }))) | Err(message) => {
+            Err(energy_failed(message))
+        }
+        Ok(result) => result,
+    }
 }
 
 /// Fails with [`ObjectiveError::NonFiniteLoss`] if some per-sample term is not finite.
