@@ -133,7 +133,7 @@ pub fn run(args: &Args, surface: Surface, dev: Device, dir: &Path) -> Result<Run
             dir,
             Sphere::new(1)?,
             &circle_mixture()?,
-            Grid::circle(5000),
+            Grid::circle(5000)?,
         ),
         Surface::S2 => fit(
             args,
@@ -142,7 +142,7 @@ pub fn run(args: &Args, surface: Surface, dev: Device, dir: &Path) -> Result<Run
             dir,
             Sphere::new(2)?,
             &sphere_mixture()?,
-            Grid::sphere2(100, 200),
+            Grid::sphere2(100, 200)?,
         ),
         Surface::H2 => fit(
             args,
@@ -209,8 +209,8 @@ fn fit<M: Manifold + Clone>(
     let log_q = learned_log_density(&energy, &grid.points, kind, dev);
     let log_p = target.log_prob(&grid.points);
     // Compare on the grid's region (the whole manifold for S^n): normalise both there.
-    let log_p = &log_p - grid.log_integral(&log_p);
-    let metrics = compare(&log_p, &log_q, &grid);
+    let log_p = &log_p - grid.log_integral(&log_p)?;
+    let metrics = compare(&log_p, &log_q, &grid)?;
     if let Err(e) = plot::density(dir, surface, &grid, &log_p, &log_q, &|pts| {
         learned_log_density(&energy, pts, kind, dev)
     }) {

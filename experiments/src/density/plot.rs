@@ -25,7 +25,7 @@ pub(super) fn density(
         Surface::S1 => circle(dir, grid, log_p, log_q),
         Surface::S2 => {
             let lon: i64 = 180;
-            let pts = Grid::lon_lat(90, lon as usize).points;
+            let pts = Grid::lon_lat(90, lon as usize)?.points;
             let centred = |v: Tensor| -> Vec<Vec<f64>> { rows(&(&v - v.mean(Kind::Double)), lon) };
             let panels = vec![
                 MapPanel::lon_lat(
@@ -71,7 +71,7 @@ fn circle(dir: &Path, grid: &Grid, log_p: &Tensor, log_q: &Tensor) -> Result<()>
         let v: Vec<f64> = Vec::try_from(v)?;
         Ok(theta.iter().copied().zip(v).collect())
     };
-    let log_qn = log_q - grid.log_integral(log_q);
+    let log_qn = log_q - grid.log_integral(log_q)?;
     let series = vec![
         Series {
             name: "true density".into(),

@@ -2,7 +2,7 @@
 //! ([`mvl_manifold::integration`]) bound to the unit sphere, as the training loop calls it.
 
 use mvl_manifold::integration::Normaliser as GridNormaliser;
-use mvl_manifold::{Energy, Sphere};
+use mvl_manifold::{Energy, Result, Sphere};
 use tch::{Device, Kind};
 
 pub use mvl_manifold::integration::nll;
@@ -13,18 +13,19 @@ pub use mvl_manifold::integration::nll;
 pub struct Normaliser(GridNormaliser);
 
 impl Normaliser {
-    /// The grid of `n_theta` ≥ 1 colatitudes in `kind` on `device`.
+    /// The grid of `n_theta` colatitudes in `kind` on `device`.
     ///
-    /// # Panics
-    /// For `n_theta` = 0 (`earth-density` rejects `--val-n-theta 0`).
-    pub fn new(n_theta: usize, kind: Kind, device: Device) -> Self {
-        let s2 = Sphere::new(2).expect("invariant: S^2 is a valid sphere");
-        let grid = GridNormaliser::new(&s2, n_theta, (kind, device));
-        Self(grid.expect("invariant: n_theta >= 1 and S^2 has quadrature grids"))
+    /// Errors: those of [`GridNormaliser::new`] (`n_theta` = 0, a grid too large, an integer
+    /// kind).
+    pub fn new(n_theta: usize, kind: Kind, device: Device) -> Result<Self> {
+        let s2 = Sphere::new(2)?;
+        Ok(Self(GridNormaliser::new(&s2, n_theta, (kind, device))?))
     }
 
     /// ln ∫ exp(−E) dA on this grid.
-    pub fn log_z(&self, energy: &dyn Energy) -> f64 {
+    ///
+    /// Errors: those of [`GridNormaliser::log_z`] (an energy of another width than 3).
+    pub fn log_z(&self, energy: &dyn Energy) -> Result<f64> {
         self.0.log_z(energy)
     }
 }

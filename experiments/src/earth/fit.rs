@@ -146,12 +146,16 @@ pub fn fit(
 ) -> Result<FitOutcome> {
     let (train_points, val) = data;
     let train_config = config.train_config(serde_json::to_value(config)?);
-    let normaliser = Normaliser::new(config.val_n_theta, val.kind(), val.device());
+    let normaliser = Normaliser::new(config.val_n_theta, val.kind(), val.device())?;
+    // The validation's typed errors (an energy or validation set of the wrong width, an empty
+    // validation set) cannot appear during training: they are reported here, once.
+    nll(energy, val, normaliser.log_z(energy)?)?;
+    let checked = "invariant: the validation was checked before training";
     let validate = |_: &nn::VarStore| {
-        let log_z = normaliser.log_z(energy);
+        let log_z = normaliser.log_z(energy).expect(checked);
         let details = ValDetails { log_z };
         (
-            nll(energy, val, log_z),
+            nll(energy, val, log_z).expect(checked),
             serde_json::to_value(details).unwrap_or_default(),
         )
     };

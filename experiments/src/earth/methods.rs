@@ -232,8 +232,8 @@ pub fn run_network(
             config.fit.label, log_z.change, config.log_z_tol, log_z.resolution
         );
     }
-    let val_nll = nll(&energy, &to_dev(&split.val), log_z.value);
-    let test_nll = nll(&energy, &to_dev(&split.test), log_z.value);
+    let val_nll = nll(&energy, &to_dev(&split.val), log_z.value)?;
+    let test_nll = nll(&energy, &to_dev(&split.test), log_z.value)?;
     let map = -energies(&energy, &to_dev(map_points), (Kind::Float, dev), CHUNK_ROWS) - log_z.value;
     let log_z_json = serde_json::json!({ "value": log_z.value, "n_theta": log_z.resolution, "change": log_z.change });
     Ok(Outcome {

@@ -159,7 +159,9 @@ const MAP: (usize, usize) = (180, 360);
 /// Unit vectors at the centres of the map's cells, `[180·360, 3]` f64, rows from north to
 /// south, columns from −180° east ([`Grid::lon_lat`]).
 pub fn map_points() -> Tensor {
-    Grid::lon_lat(MAP.0, MAP.1).points
+    Grid::lon_lat(MAP.0, MAP.1)
+        .expect("invariant: 180 × 360 cells are within Grid::MAX_POINTS")
+        .points
 }
 
 /// Draws the log-density `log_p` on [`map_points`] (clipped 10 nats below its maximum) with

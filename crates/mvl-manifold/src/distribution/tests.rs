@@ -102,7 +102,8 @@ fn log_probs_are_normalised() {
         &f64s(&[1.0, 3.0], &[2]),
     )
     .expect("valid");
-    let (g1, g2) = (Grid::circle(2000), Grid::sphere2(80, 160));
+    let g1 = Grid::circle(2000).expect("valid");
+    let g2 = Grid::sphere2(80, 160).expect("valid");
     let disk = Grid::poincare_disk(300, 128, 10.0).expect("valid radius");
     let wrapped = WrappedNormalMixture::new(
         &f64s(&[0.0, 0.0, 0.7, -0.1], &[2, 2]),
@@ -118,7 +119,7 @@ fn log_probs_are_normalised() {
         (&wrapped, &disk),
     ];
     for (d, g) in cases {
-        let log_total = g.log_integral(&d.log_prob(&g.points));
+        let log_total = g.log_integral(&d.log_prob(&g.points)).expect("[N]");
         assert!(log_total.abs() < 1e-9, "{d:?}: {log_total}");
     }
 }

@@ -1,6 +1,6 @@
 //! The domains the crate integrates over: each has a family of grids indexed by a resolution.
 
-use super::grid::Grid;
+use super::grid::{Grid, check_radius};
 use crate::error::{ManifoldError, Result};
 use crate::manifold::Manifold;
 use crate::poincare::PoincareBall;
@@ -15,8 +15,9 @@ use crate::sphere::Sphere;
 pub trait Quadrature: std::fmt::Debug + Send {
     /// The grid of resolution `n`.
     ///
-    /// Errors: `InvalidArgument` for n = 0; `UnsupportedDimension` where the domain has no
-    /// grid (spheres of dimension above 2).
+    /// Errors: `InvalidArgument` for n = 0 and for grids larger than [`Grid::MAX_POINTS`]
+    /// points; `UnsupportedDimension` where the domain has no grid (spheres of dimension
+    /// above 2).
     fn grid(&self, n: usize) -> Result<Grid>;
 }
 
@@ -38,8 +39,8 @@ impl Quadrature for Sphere {
     fn grid(&self, n: usize) -> Result<Grid> {
         check_resolution(n)?;
         match self.dim() {
-            1 => Ok(Grid::circle(2 * n)),
-            2 => Ok(Grid::sphere2(n, 2 * n)),
+            1 => Grid::circle(n.saturating_mul(2)),
+            2 => Grid::sphere2(n, n.saturating_mul(2)),
             got => Err(ManifoldError::UnsupportedDimension {
                 what: "Sphere quadrature",
                 supported: "1 or 2",
@@ -60,8 +61,8 @@ pub struct GeodesicDisk {
 impl GeodesicDisk {
     /// The disk of geodesic radius `radius` in `ball`.
     ///
-    /// Errors: `UnsupportedDimension` unless `ball` is H²; `InvalidArgument` unless the radius
-    /// is finite and > 0.
+    /// Errors: `UnsupportedDimension` unless `ball` is H²; `InvalidArgument` unless
+    /// 1e-100 ≤ radius ≤ 36 (as [`Grid::poincare_disk`]).
     pub fn new(ball: &PoincareBall, radius: f64) -> Result<Self> {
         if ball.dim() != 2 {
             return Err(ManifoldError::UnsupportedDimension {
@@ -70,13 +71,7 @@ impl GeodesicDisk {
                 got: ball.dim(),
             });
         }
-        if !(radius.is_finite() && radius > 0.0) {
-            return Err(ManifoldError::InvalidArgument {
-                name: "radius",
-                value: radius,
-                reason: "must be finite and > 0",
-            });
-        }
+        check_radius("radius", radius)?;
         Ok(Self { radius })
     }
 
@@ -90,6 +85,6 @@ impl GeodesicDisk {
 impl Quadrature for GeodesicDisk {
     fn grid(&self, n: usize) -> Result<Grid> {
         check_resolution(n)?;
-        Grid::poincare_disk(n, 2 * n, self.radius)
+        Grid::poincare_disk(n, n.saturating_mul(2), self.radius)
     }
 }

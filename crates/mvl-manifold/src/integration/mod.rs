@@ -29,7 +29,7 @@
 //! // A grid held for repeated evaluations; NLL of the mean direction = −ln p(μ).
 //! let fixed = Normaliser::new(&sphere, z.resolution, cpu64)?;
 //! let at_mu = Tensor::from_slice(&[0.0f64, 0.6, 0.8]).view([1, 3]);
-//! assert!((nll(&energy, &at_mu, fixed.log_z(&energy)) - (exact - 40.0)).abs() < 1e-9);
+//! assert!((nll(&energy, &at_mu, fixed.log_z(&energy)?)? - (exact - 40.0)).abs() < 1e-9);
 //! # Ok::<(), mvl_manifold::ManifoldError>(())
 //! ```
 
@@ -43,7 +43,7 @@ pub use compare::{DensityComparison, compare};
 pub use domain::{GeodesicDisk, Quadrature};
 pub use grid::Grid;
 pub use normaliser::{CHUNK_ROWS, LogZ, Normaliser, converged_log_z, energies, nll};
-pub use rule::gauss_legendre;
+pub use rule::{MAX_GAUSS_LEGENDRE_NODES, gauss_legendre};
 
 #[cfg(test)]
 mod tests;

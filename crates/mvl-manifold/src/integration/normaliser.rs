@@ -3,7 +3,7 @@
 
 use super::domain::Quadrature;
 use crate::energy::Energy;
-use crate::error::Result;
+use crate::error::{ManifoldError, Result};
 use tch::{Device, Kind, Tensor};
 
 /// Rows per chunk of [`energies`] in [`Normaliser::log_z`] and [`nll`].
@@ -35,14 +35,49 @@ pub fn energies(
     Tensor::cat(&parts, 0)
 }
 
+/// Fails unless `points` (named `what`) is a floating-point `[N, n]` batch with N ≥ 1 rows
+/// whose width n is the energy's [`Energy::input_dim`] (when it declares one).
+fn check_batch(what: &'static str, energy: &dyn Energy, points: &Tensor) -> Result<()> {
+    if !points.is_floating_point() {
+        let got = points.kind();
+        return Err(ManifoldError::UnsupportedKind { what, got });
+    }
+    let shape = points.size();
+    let width = energy.input_dim();
+    if shape.len() != 2 || width.is_some_and(|w| w != shape[1]) {
+        let n = width.map_or("n".to_owned(), |w| w.to_string());
+        return Err(ManifoldError::ShapeMismatch {
+            what,
+            expected: format!("[N, {n}] (the energy's input width)"),
+            got: shape,
+        });
+    }
+    if shape[0] == 0 {
+        return Err(ManifoldError::NotEnoughData {
+            what,
+            min: 1,
+            got: 0,
+        });
+    }
+    Ok(())
+}
+
 /// Mean negative log-likelihood −(1/N) Σᵢ ln(exp(−E(yᵢ))/Z) = mean E + log Z of `points`
 /// (`[N, n]`, in the energy's kind and device), in nats with respect to the Riemannian
 /// volume, given `log_z` = ln Z (e.g. from [`Normaliser::log_z`]).
-pub fn nll(energy: &dyn Energy, points: &Tensor, log_z: f64) -> f64 {
-    energies(energy, points, (points.kind(), points.device()), CHUNK_ROWS)
+///
+/// The result is not finite when `log_z` or the energy at a point is not (NaN, or ±∞ when
+/// the infinities do not cancel).
+///
+/// Errors: `UnsupportedKind` for integer points, `ShapeMismatch` unless the points are
+/// `[N, n]` with n the energy's [`Energy::input_dim`] (when it declares one),
+/// `NotEnoughData` for N = 0.
+pub fn nll(energy: &dyn Energy, points: &Tensor, log_z: f64) -> Result<f64> {
+    check_batch("nll points", energy, points)?;
+    let mean = energies(energy, points, (points.kind(), points.device()), CHUNK_ROWS)
         .mean(Kind::Double)
-        .double_value(&[])
-        + log_z
+        .double_value(&[]);
+    Ok(mean + log_z)
 }
 
 /// A quadrature grid held in the kind and on the device of an energy, for repeated
@@ -57,12 +92,23 @@ pub struct Normaliser {
 impl Normaliser {
     /// The grid of `domain` at `resolution` ([`Quadrature::grid`]), its points in `options`.
     ///
-    /// Errors: those of [`Quadrature::grid`].
+    /// Errors: `UnsupportedKind` for kinds other than f16, bf16, f32 and f64; those of
+    /// [`Quadrature::grid`].
     pub fn new(
         domain: &dyn Quadrature,
         resolution: usize,
         options: (Kind, Device),
     ) -> Result<Self> {
+        if !matches!(
+            options.0,
+            Kind::Half | Kind::BFloat16 | Kind::Float | Kind::Double
+        ) {
+            let got = options.0;
+            return Err(ManifoldError::UnsupportedKind {
+                what: "Normaliser kind",
+                got,
+            });
+        }
         let grid = domain.grid(resolution)?;
         Ok(Self {
             points: grid.points.to_kind(options.0).to_device(options.1),
@@ -77,10 +123,17 @@ impl Normaliser {
     }
 
     /// ln Σᵢ wᵢ exp(−E(yᵢ)) ≈ ln ∫ exp(−E) dvol on this grid (energies by [`energies`]).
-    pub fn log_z(&self, energy: &dyn Energy) -> f64 {
+    ///
+    /// Non-finite results as [`super::Grid::log_integral`]'s: +∞ when E is −∞ at a point,
+    /// −∞ when it is +∞ at every point, NaN when it is NaN at a point.
+    ///
+    /// Errors: `ShapeMismatch` when the energy declares an [`Energy::input_dim`] other than
+    /// the width of the grid's points.
+    pub fn log_z(&self, energy: &dyn Energy) -> Result<f64> {
+        check_batch("grid points", energy, &self.points)?;
         let options = (self.points.kind(), self.points.device());
         let log_q = -energies(energy, &self.points, options, CHUNK_ROWS) + &self.log_weights;
-        log_q.logsumexp([0], false).double_value(&[])
+        Ok(log_q.logsumexp([0], false).double_value(&[]))
     }
 }
 
@@ -97,11 +150,13 @@ pub struct LogZ {
 
 /// log Z on grids of resolution `start` (at least 8), 2·`start`, ... of `domain` (points in
 /// `options`) until two successive values agree within `tol`, the resolution reaches
-/// `max_resolution`, or a value is not finite. For spectrally convergent rules (all of
-/// [`Quadrature`]'s) the change bounds the error of the previous value, so it is a
-/// conservative bound for the returned one.
+/// `max_resolution`, or a value is not finite (as [`Normaliser::log_z`]'s; `change` is then
+/// not finite either). For spectrally convergent rules (all of [`Quadrature`]'s) the change
+/// bounds the error of the previous value, so it is a conservative bound for the returned
+/// one.
 ///
-/// Errors: those of [`Quadrature::grid`].
+/// Errors: `InvalidArgument` unless `tol` ≥ 0 (not NaN); those of [`Normaliser::new`] and
+/// [`Normaliser::log_z`].
 pub fn converged_log_z(
     energy: &dyn Energy,
     domain: &dyn Quadrature,
@@ -110,11 +165,18 @@ pub fn converged_log_z(
     tol: f64,
     max_resolution: usize,
 ) -> Result<LogZ> {
+    if tol.is_nan() || tol < 0.0 {
+        return Err(ManifoldError::InvalidArgument {
+            name: "tol",
+            value: tol,
+            reason: "must be >= 0",
+        });
+    }
     let mut n = start.max(8);
-    let mut previous = Normaliser::new(domain, n, options)?.log_z(energy);
+    let mut previous = Normaliser::new(domain, n, options)?.log_z(energy)?;
     loop {
-        let next_n = (2 * n).min(max_resolution.max(n + 1));
-        let value = Normaliser::new(domain, next_n, options)?.log_z(energy);
+        let next_n = n.saturating_mul(2).min(max_resolution.max(n + 1));
+        let value = Normaliser::new(domain, next_n, options)?.log_z(energy)?;
         let change = (value - previous).abs();
         if change <= tol || next_n >= max_resolution || !value.is_finite() {
             return Ok(LogZ {

@@ -43,7 +43,7 @@ const CHUNK_ROWS: i64 = 2048;
 /// The Gauss–Legendre rule ([`crate::integration::gauss_legendre`]) moved to [0, 1]:
 /// nodes ½(1 − xᵢ) in increasing order, weights wᵢ/2.
 fn unit_rule(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let (x, w) = gauss_legendre(n);
+    let (x, w) = gauss_legendre(n).expect("invariant: NODES = 64 is a valid order");
     (
         x.iter().map(|x| 0.5 * (1.0 - x)).collect(),
         w.iter().map(|w| 0.5 * w).collect(),

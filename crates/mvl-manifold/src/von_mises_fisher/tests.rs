@@ -175,11 +175,11 @@ fn kl_to_uniform_matches_reference_values() {
 
 /// ∫ p over S¹ (trapezoid rule, 4000 points) and S² (Gauss–Legendre, 400 × 800 nodes).
 fn integrals(circle: &VonMisesFisher, sphere: &VonMisesFisher) -> (f64, f64) {
-    let (g1, g2) = (Grid::circle(4000), Grid::sphere2(400, 800));
-    (
-        g1.log_integral(&circle.log_prob(&g1.points)).exp(),
-        g2.log_integral(&sphere.log_prob(&g2.points)).exp(),
-    )
+    let g1 = Grid::circle(4000).expect("valid");
+    let g2 = Grid::sphere2(400, 800).expect("valid");
+    let integral =
+        |g: &Grid, d: &VonMisesFisher| g.log_integral(&d.log_prob(&g.points)).expect("[N]").exp();
+    (integral(&g1, circle), integral(&g2, sphere))
 }
 
 #[test]
