@@ -47,7 +47,12 @@ impl VonMisesFisherRng {
         }
         // Scaled by the largest |entry| first, so that huge or tiny entries do not overflow
         // or underflow the norm (as in `VonMisesFisher::new`).
-        let largest = mu.amax();
+        // `amax` skips NaN entries (NaN > x is false): a NaN is reported as the row's value.
+        let largest = if mu.iter().any(|v| v.is_nan()) {
+            f64::NAN
+        } else {
+            mu.amax()
+        };
         if !(largest.is_finite() && largest > 0.0) {
             return Err(ManifoldError::InvalidMeanDirection(largest));
         }
@@ -192,6 +197,14 @@ mod tests {
             VonMisesFisherRng::new(e2(vec![0.0, 0.0]), 1.0).expect_err("μ = 0"),
             ManifoldError::InvalidMeanDirection(0.0)
         );
+        for mu in [
+            vec![f64::NAN, 1.0],
+            vec![1.0, f64::NAN],
+            vec![f64::INFINITY, 0.0],
+        ] {
+            let got = VonMisesFisherRng::new(e2(mu), 1.0);
+            assert!(matches!(got, Err(ManifoldError::InvalidMeanDirection(v)) if !v.is_finite()));
+        }
     }
 
     #[test]
