@@ -7,7 +7,7 @@
 
 use crate::error::{Result, TrainError, positive, unit_interval};
 use serde::{Deserialize, Serialize};
-use tch::{Tensor, nn};
+use tch::{Kind, Tensor, nn};
 
 /// An optimiser over the trainable variables of a [`nn::VarStore`].
 pub trait Optimizer: std::fmt::Debug + Send {
@@ -17,7 +17,8 @@ pub trait Optimizer: std::fmt::Debug + Send {
     /// The state, as tensors, for checkpoints.
     fn state(&self) -> Vec<Tensor>;
     /// Restores a state saved with [`Optimizer::state`]; [`TrainError::StateMismatch`] when
-    /// it does not fit this optimiser's variables.
+    /// it does not fit this optimiser's variables (number, shapes, kinds or devices of the
+    /// tensors; Adam's step counter must be an integer in [0, 2³¹)).
     fn load_state(&mut self, state: Vec<Tensor>) -> Result<()>;
 }
 
@@ -198,34 +199,43 @@ impl Optimizer for Adam {
     }
 
     fn load_state(&mut self, mut state: Vec<Tensor>) -> Result<()> {
-        let t =
-            state
-                .pop()
-                .filter(|t| t.numel() == 1)
-                .ok_or_else(|| TrainError::StateMismatch {
+        let t = state
+            .pop()
+            .filter(|t| t.numel() == 1)
+            .map(|t| t.reshape([1]).to_kind(Kind::Double).double_value(&[0]));
+        let t = match t {
+            Some(t) if t.fract() == 0.0 && (0.0..=f64::from(i32::MAX)).contains(&t) => t as i64,
+            _ => {
+                return Err(TrainError::StateMismatch {
                     what: "Adam".into(),
-                    reason: "the step counter is missing".into(),
-                })?;
+                    reason: format!("the step counter must be an integer in [0, 2^31), got {t:?}"),
+                });
+            }
+        };
         let v = state.split_off(state.len() / 2);
         check_like("Adam first moments", &self.m, &state)?;
         check_like("Adam second moments", &self.v, &v)?;
-        (self.m, self.v, self.t) = (state, v, t.int64_value(&[]));
+        (self.m, self.v, self.t) = (state, v, t);
         Ok(())
     }
 }
 
-/// Checks that `got` has as many tensors as `want`, with the same shapes.
+/// Checks that `got` has as many tensors as `want`, with the same shapes, kinds and devices.
 fn check_like(what: &str, want: &[Tensor], got: &[Tensor]) -> Result<()> {
-    let shapes = |ts: &[Tensor]| ts.iter().map(Tensor::size).collect::<Vec<_>>();
-    if shapes(want) == shapes(got) {
+    let layout = |ts: &[Tensor]| {
+        ts.iter()
+            .map(|t| (t.size(), t.kind(), t.device()))
+            .collect::<Vec<_>>()
+    };
+    if layout(want) == layout(got) {
         Ok(())
     } else {
         Err(TrainError::StateMismatch {
             what: what.into(),
             reason: format!(
-                "saved shapes {:?}, model needs {:?}",
-                shapes(got),
-                shapes(want)
+                "saved (shape, kind, device) {:?}, model needs {:?}",
+                layout(got),
+                layout(want)
             ),
         })
     }
@@ -234,7 +244,7 @@ fn check_like(what: &str, want: &[Tensor], got: &[Tensor]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::{Device, Kind};
+    use tch::Device;
 
     fn scalar_store() -> (nn::VarStore, Tensor) {
         let mut vs = nn::VarStore::new(Device::Cpu);
