@@ -8,6 +8,7 @@
 //! silently replaced by a fresh start. A checkpoint of another configuration is an error too.
 
 use crate::error::{Result, TrainError};
+use crate::groups::check_names;
 use crate::seed::fnv1a;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -92,7 +93,14 @@ impl Checkpoint {
 
     /// The checkpoint in `dir` of the run configured by `config`, with the parameter groups
     /// `groups` (names, in order; an empty name stands for the single unnamed group).
+    ///
+    /// Errors: [`TrainError::InvalidGroup`] unless `groups` is one empty name or distinct,
+    /// non-empty names of ASCII letters, digits, `-` and `_` (as [`crate::train_groups`]
+    /// requires); [`TrainError::StateMismatch`] when `config` cannot be serialised.
     pub fn with_groups<C: Serialize>(dir: &Path, config: &C, groups: Vec<String>) -> Result<Self> {
+        if groups != [""] {
+            check_names(&groups)?;
+        }
         let config = serde_json::to_value(config).map_err(|e| TrainError::StateMismatch {
             what: "run configuration".into(),
             reason: format!("not serialisable: {e}"),

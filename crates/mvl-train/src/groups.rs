@@ -103,26 +103,38 @@ pub fn train_groups(
     run(&plan, stores, &mut phases, observers, checkpoint)
 }
 
-fn check_groups(groups: &[GroupConfig], stores: usize) -> Result<()> {
-    let invalid = |name: &str, reason| TrainError::InvalidGroup {
+fn invalid(name: &str, reason: &'static str) -> TrainError {
+    TrainError::InvalidGroup {
         name: name.to_owned(),
         reason,
-    };
-    if groups.is_empty() {
+    }
+}
+
+/// Fails with [`TrainError::InvalidGroup`] unless there is at least one name and the names
+/// are distinct, non-empty ASCII letters, digits, `-` and `_` (so that they make safe file
+/// names).
+pub(crate) fn check_names(names: &[String]) -> Result<()> {
+    if names.is_empty() {
         return Err(invalid("", "a run needs at least one parameter group"));
     }
-    for (k, g) in groups.iter().enumerate() {
+    for (k, name) in names.iter().enumerate() {
         let ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        if g.name.is_empty() || !g.name.chars().all(ok) {
+        if name.is_empty() || !name.chars().all(ok) {
             return Err(invalid(
-                &g.name,
+                name,
                 "names are non-empty ASCII letters, digits, - or _",
             ));
         }
-        if groups[..k].iter().any(|h| h.name == g.name) {
-            return Err(invalid(&g.name, "names must be distinct"));
+        if names[..k].contains(name) {
+            return Err(invalid(name, "names must be distinct"));
         }
     }
+    Ok(())
+}
+
+fn check_groups(groups: &[GroupConfig], stores: usize) -> Result<()> {
+    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    check_names(&names)?;
     if stores != groups.len() {
         let reason = "give exactly one variable store per group, in the order of the groups";
         return Err(invalid(&groups[0].name, reason));

@@ -18,8 +18,26 @@ fn snapshot(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
     vars
 }
 
-/// Copies `saved` into the variables of `vs` with the same names.
-fn load_into(vs: &nn::VarStore, saved: &[(String, Tensor)]) {
+/// Fails with [`TrainError::StateMismatch`] unless `saved` (sorted by name) holds exactly the
+/// variables of `vs`, with their shapes, kinds and devices: a state restored from a damaged
+/// or forged checkpoint may not.
+fn check_snapshot(what: &str, vs: &nn::VarStore, saved: &[(String, Tensor)]) -> Result<()> {
+    let layout = |(name, t): (&String, &Tensor)| (name.clone(), t.size(), t.kind(), t.device());
+    let mut want: Vec<_> = vs.variables().iter().map(layout).collect();
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    let got: Vec<_> = saved.iter().map(|(k, t)| layout((k, t))).collect();
+    if got == want {
+        return Ok(());
+    }
+    Err(TrainError::StateMismatch {
+        what: what.into(),
+        reason: format!("saved (name, shape, kind, device) {got:?}, the model has {want:?}"),
+    })
+}
+
+/// Copies `saved` into the variables of `vs` with the same names, after [`check_snapshot`].
+fn load_into(what: &str, vs: &nn::VarStore, saved: &[(String, Tensor)]) -> Result<()> {
+    check_snapshot(what, vs, saved)?;
     let vars = vs.variables();
     tch::no_grad(|| {
         for (name, t) in saved {
@@ -28,6 +46,7 @@ fn load_into(vs: &nn::VarStore, saved: &[(String, Tensor)]) {
             }
         }
     });
+    Ok(())
 }
 
 /// An exponential moving average of the parameters (Polyak averaging):
@@ -49,20 +68,25 @@ impl Ema {
 
     /// Exchanges the parameters of `vs` with the average (call twice to undo); no-op before
     /// the first update.
-    pub fn swap(&mut self, vs: &nn::VarStore) {
+    ///
+    /// Errors: [`TrainError::StateMismatch`] when the average (restored from a checkpoint)
+    /// does not hold exactly the variables of `vs`.
+    pub fn swap(&mut self, vs: &nn::VarStore) -> Result<()> {
         if self.shadow.is_empty() {
-            return;
+            return Ok(());
         }
         let current = snapshot(vs);
-        load_into(vs, &self.shadow);
+        load_into("EMA", vs, &self.shadow)?;
         self.shadow = current;
+        Ok(())
     }
 
-    fn update(&mut self, vs: &nn::VarStore) {
+    fn update(&mut self, vs: &nn::VarStore) -> Result<()> {
         if self.shadow.is_empty() {
             self.shadow = snapshot(vs);
-            return;
+            return Ok(());
         }
+        check_snapshot("EMA", vs, &self.shadow)?;
         let vars = vs.variables();
         tch::no_grad(|| {
             for (name, avg) in &mut self.shadow {
@@ -73,12 +97,13 @@ impl Ema {
                 }
             }
         });
+        Ok(())
     }
 }
 
 impl Observer for Ema {
     fn after_step(&mut self, _: usize, _: f64, vs: &nn::VarStore) -> Result<Control> {
-        self.update(vs);
+        self.update(vs)?;
         Ok(Control::Continue)
     }
 
@@ -189,8 +214,15 @@ impl<V: FnMut(&nn::VarStore) -> (f64, serde_json::Value)> EarlyStopping<V> {
 
     /// Copies the best parameters into `vs`; returns false (and leaves `vs` alone) when no
     /// evaluation had a finite score.
-    pub fn restore_best(&self, vs: &nn::VarStore) -> bool {
-        self.best.as_ref().map(|b| load_into(vs, b)).is_some()
+    ///
+    /// Errors: [`TrainError::StateMismatch`] when the best parameters (restored from a
+    /// checkpoint) are not exactly the variables of `vs`.
+    pub fn restore_best(&self, vs: &nn::VarStore) -> Result<bool> {
+        let Some(best) = &self.best else {
+            return Ok(false);
+        };
+        load_into("early stopping's best parameters", vs, best)?;
+        Ok(true)
     }
 
     fn best_index(&self) -> Option<usize> {
@@ -232,18 +264,20 @@ impl<V: FnMut(&nn::VarStore) -> (f64, serde_json::Value)> EarlyStopping<V> {
 impl<V: FnMut(&nn::VarStore) -> (f64, serde_json::Value)> Observer for EarlyStopping<V> {
     fn after_step(&mut self, iteration: usize, loss: f64, vs: &nn::VarStore) -> Result<Control> {
         if let Some(avg) = self.average.as_mut() {
-            avg.update(vs);
+            avg.update(vs)?;
         }
         self.loss_sum = (self.loss_sum.0 + loss, self.loss_sum.1 + 1);
         let done = iteration + 1;
         if !done.is_multiple_of(self.every) {
             return Ok(Control::Continue);
         }
-        let mut average = self.average.take();
-        average.iter_mut().for_each(|a| a.swap(vs));
+        if let Some(a) = self.average.as_mut() {
+            a.swap(vs)?;
+        }
         self.evaluate(done, vs);
-        average.iter_mut().for_each(|a| a.swap(vs));
-        self.average = average;
+        if let Some(a) = self.average.as_mut() {
+            a.swap(vs)?;
+        }
         Ok(if self.stale() < self.patience {
             Control::Continue
         } else {

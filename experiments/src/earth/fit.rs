@@ -183,7 +183,7 @@ pub fn fit(
         Err(e) if early.best().is_some() => (None, 0.0, Some(e.to_string())),
         Err(e) => return Err(e.into()),
     };
-    early.restore_best(vs);
+    early.restore_best(vs)?;
     let curve: Vec<EvalPoint> = early.curve().iter().map(EvalPoint::from).collect();
     Ok(FitOutcome {
         best_step: early.best().map_or(0, |e| e.step),

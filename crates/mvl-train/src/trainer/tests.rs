@@ -151,7 +151,7 @@ fn early_stopping_stops_after_patience_and_restores_the_best() {
     assert_eq!(early.curve()[2].score, f64::INFINITY);
     assert_eq!(early.best().map(|e| e.step), Some(8));
     let last = flat(&vs);
-    assert!(early.restore_best(&vs));
+    assert!(early.restore_best(&vs).expect("the same model"));
     assert_ne!(flat(&vs), last);
 }
 
