@@ -129,7 +129,9 @@ fn normaliser_and_nll_in_the_energy_kind() {
 }
 
 /// The evaluator returns `[N]` f64 on the CPU, without a graph even when the energy has
-/// trainable parameters, and the same values for every chunk size.
+/// trainable parameters, and the same values for every chunk size, up to f32 rounding: BLAS
+/// may pick another kernel for 7 rows than for 100 (on some CPUs the last bits differ), while
+/// a chunk misplaced or misaligned would change values by O(1) (|E| ~ 1.7 here).
 #[test]
 fn energies_are_chunked_without_gradients() {
     let _seed = crate::testing::seeded(1);
@@ -141,7 +143,8 @@ fn energies_are_chunked_without_gradients() {
     assert_eq!(whole.device(), Device::Cpu);
     assert!(!whole.requires_grad());
     let chunked = energies(&e, &points, (Kind::Float, Device::Cpu), 7);
-    assert!(whole.equal(&chunked));
+    // 3-term f32 dot products: rounding below 4·3·2⁻²⁴·max|wᵢyᵢ|, far below 1e-5 here.
+    assert!(whole.allclose(&chunked, 1e-5, 1e-5, false));
 }
 
 #[test]
