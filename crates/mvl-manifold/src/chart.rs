@@ -44,6 +44,15 @@ pub trait Chart: std::fmt::Debug + Send {
         let x = differentiable(x);
         grad_of_sum(&self.half_log_det(&x), &x)
     }
+
+    /// Whether `embed` and `coords` are the identity map (chart points are ambient points),
+    /// so that the chart derivatives of E∘embed are the ambient derivatives of E. Default
+    /// `false`; the charts of R^n and of the Poincaré ball say `true`. Exact score matching
+    /// uses it to take an energy's Laplacian ([`crate::Energy::laplacian`]) for the
+    /// Laplace-Beltrami operator of a conformal metric.
+    fn is_identity_embedding(&self) -> bool {
+        false
+    }
 }
 
 /// The pull-back metric JᵀJ of `chart.embed` at `x`, by n backward passes (one per ambient

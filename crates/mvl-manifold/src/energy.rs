@@ -41,6 +41,33 @@ pub trait Energy: std::fmt::Debug {
     fn input_dim(&self) -> Option<i64> {
         None
     }
+
+    /// E(x), ∇ₓE(x) and the Laplacian ΔₓE(x) = tr ∇²ₓE(x) of every row of `x` in one pass,
+    /// for energies that have a cheap exact way to it (`None`, the default: no such way).
+    ///
+    /// Exact score matching (`mvl_objectives::ScoreMatching`) needs ΔE, which autograd gives
+    /// at the cost of one backward pass per coordinate; an energy that can propagate second
+    /// derivatives forward (e.g. [`crate::MlpEnergy`]'s forward Laplacian) returns them here,
+    /// and callers fall back to autograd on `None`. Like [`Energy::grad`], all three tensors
+    /// must be differentiable with respect to the energy's parameters.
+    fn laplacian(&self, x: &Tensor) -> Option<EnergyLaplacian> {
+        let _ = x;
+        None
+    }
+}
+
+/// E(x), ∇ₓE(x) and ΔₓE(x) = tr ∇²ₓE(x) at a batch of points ([`Energy::laplacian`]).
+///
+/// # Shapes
+/// For `x` of shape `[b, n]`: `energy` `[b]`, `grad` `[b, n]`, `laplacian` `[b]`.
+#[derive(Debug)]
+pub struct EnergyLaplacian {
+    /// E(x).
+    pub energy: Tensor,
+    /// ∇ₓE(x).
+    pub grad: Tensor,
+    /// ΔₓE(x) = Σⱼ ∂²E/∂xⱼ².
+    pub laplacian: Tensor,
 }
 
 /// (E(x), ∇ₓE(x)) by autograd, keeping the graph (`create_graph`) so that the gradient can be

@@ -36,6 +36,9 @@ impl Chart for IdentityChart {
     fn embed(&self, x: &Tensor) -> Tensor {
         x.shallow_clone()
     }
+    fn is_identity_embedding(&self) -> bool {
+        true
+    }
     fn metric(&self, x: &Tensor) -> Metric {
         Metric::Conformal {
             factor: x.select(1, 0).ones_like(),

@@ -8,7 +8,8 @@
 //! and `testing` modules.
 //! - Geometry: the [`Manifold`] trait, [`Sphere`], [`PoincareBall`], [`Euclidean`], their
 //!   charts ([`Chart`]) and [`Metric`]s, row-wise helpers ([`row_dot`], [`row_norm_sq`],
-//!   [`max_abs`]); energies ([`Energy`]) and their autograd defaults ([`grad_of_sum`]).
+//!   [`max_abs`]); energies ([`Energy`]) and their autograd defaults ([`grad_of_sum`]);
+//!   [`MlpEnergy`], an MLP energy with explicit ∇ₓE and a forward Laplacian.
 //! - Distributions, all behind one sampling API, [`TensorDistribution`] (kind, device and
 //!   shape rules there): [`VonMisesFisher`] (fitting, reparameterised sampling),
 //!   [`VmfMixture`] (EM), [`HypersphericalUniform`] and [`WrappedNormalMixture`] on the
@@ -57,6 +58,7 @@ pub mod integration;
 mod manifold;
 mod metric;
 mod mixture;
+mod mlp;
 mod poincare;
 mod sphere;
 #[cfg(any(test, feature = "testing"))]
@@ -69,8 +71,8 @@ mod wrapped_normal;
 pub use chart::{Chart, ChartEnergy, autograd_inv_metric_div, autograd_metric};
 pub use distribution::TensorDistribution;
 pub use energy::{
-    Energy, FnEnergy, GaussianEnergy, InnerProductEnergy, ModuleEnergy, autograd_energy_and_grad,
-    differentiable, grad_of_sum,
+    Energy, EnergyLaplacian, FnEnergy, GaussianEnergy, InnerProductEnergy, ModuleEnergy,
+    autograd_energy_and_grad, differentiable, grad_of_sum,
 };
 pub use error::{ManifoldError, Result};
 pub use euclidean::{Euclidean, IdentityChart};
@@ -78,6 +80,7 @@ pub use guard::catch_torch;
 pub use manifold::Manifold;
 pub use metric::{Metric, max_abs, row_dot, row_norm_sq};
 pub use mixture::{EM_KAPPA_MAX, VmfMixture};
+pub use mlp::{Activation, MlpEnergy, MlpForm, MlpInit, MlpSpec};
 pub use poincare::{BOUNDARY_EPS, PoincareBall, PoincareChart};
 pub use sphere::{Sphere, StereographicChart};
 pub use uniform::{HypersphericalUniform, log_sphere_area};

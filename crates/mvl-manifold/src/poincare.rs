@@ -87,6 +87,9 @@ impl Chart for PoincareChart {
     fn embed(&self, x: &Tensor) -> Tensor {
         x.shallow_clone()
     }
+    fn is_identity_embedding(&self) -> bool {
+        true
+    }
     fn metric(&self, x: &Tensor) -> Metric {
         Metric::Conformal {
             factor: (-row_norm_sq(x) + 1.0).square().reciprocal() * 4.0,

@@ -51,7 +51,8 @@ fn assert_close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
 /// Checks a chart at chart points `x` (`[b, d]`, f64): the embedding round trip, the metric
 /// (positive definite; equal to the pull-back JᵀJ when `pullback` is true, i.e. when the
 /// chart's metric is the one induced by the Euclidean ambient space), Σⱼ∂ⱼg^{ij} and
-/// ½ log det G and its gradient against autograd.
+/// ½ log det G and its gradient against autograd, and `embed(x) = x` for a chart that says
+/// [`Chart::is_identity_embedding`].
 pub fn check_chart<C: Chart + ?Sized>(chart: &C, x: &Tensor, pullback: bool) {
     let tol = 1e-9;
     assert_eq!(x.size()[1], chart.dim(), "chart dimension");
@@ -85,6 +86,9 @@ pub fn check_chart<C: Chart + ?Sized>(chart: &C, x: &Tensor, pullback: bool) {
     let xg = differentiable(x);
     let auto = grad_of_sum(&chart.metric(&xg).half_log_det(), &xg);
     assert_close("∇½log|G|", &chart.half_log_det_grad(x), &auto, 1e-8);
+    if chart.is_identity_embedding() {
+        assert_close("identity embedding: embed(x) = x", &chart.embed(x), x, 0.0);
+    }
 }
 
 /// Checks a manifold at ambient points `y` (`[b, n]`, f64, on the manifold): the points pass
@@ -123,8 +127,9 @@ fn check_manifold_on<M: Manifold>(m: &M, y: &Tensor, pullback: bool) {
     check_chart(&chart, &x, pullback);
 }
 
-/// Checks an energy at points `x` (`[b, n]`, f64): the value has shape `[b]`, and `grad`
-/// and `energy_and_grad` agree with autograd. Runs on `x`'s device (an energy's parameters
+/// Checks an energy at points `x` (`[b, n]`, f64): the value has shape `[b]`, `grad` and
+/// `energy_and_grad` agree with autograd, and so does [`Energy::laplacian`] when the energy
+/// provides it (against [`autograd_laplacian`]). Runs on `x`'s device (an energy's parameters
 /// live on one device): callers loop over [`devices`].
 pub fn check_energy<E: Energy + ?Sized>(e: &E, x: &Tensor) {
     let value = e.energy(x);
@@ -135,6 +140,22 @@ pub fn check_energy<E: Energy + ?Sized>(e: &E, x: &Tensor) {
     let (v2, g2) = e.energy_and_grad(x);
     assert_close("energy_and_grad value", &v2, &auto_value, 1e-12);
     assert_close("energy_and_grad grad", &g2, &auto_grad, 1e-9);
+    if let Some(second) = e.laplacian(x) {
+        assert_close("laplacian value", &second.energy, &auto_value, 1e-12);
+        assert_close("laplacian grad", &second.grad, &auto_grad, 1e-9);
+        let auto_laplacian = autograd_laplacian(e, x);
+        assert_close("laplacian", &second.laplacian, &auto_laplacian, 1e-9);
+    }
+}
+
+/// ΔₓE = Σⱼ ∂²E/∂xⱼ² at `x` by autograd, one backward pass per coordinate (`[b]`): the
+/// reference for [`Energy::laplacian`].
+pub fn autograd_laplacian<E: Energy + ?Sized>(e: &E, x: &Tensor) -> Tensor {
+    let xg = differentiable(x);
+    let (_, grad) = autograd_energy_and_grad(e, &xg);
+    (0..x.size()[1])
+        .map(|j| grad_of_sum(&grad.select(1, j), &xg).select(1, j))
+        .fold(grad.select(1, 0).zeros_like(), |acc, t| acc + t)
 }
 
 /// Checks that a chart energy is E∘embed − ½log|G| and that its gradient is the chain rule
