@@ -4,7 +4,7 @@ use crate::error::Result;
 use crate::objective::{Objective, check_batch, sum_over_hessian_rows};
 use mvl_manifold::differentiable;
 use mvl_manifold::row_dot;
-use mvl_manifold::{Chart, Energy, Euclidean, Manifold};
+use mvl_manifold::{Chart, Energy, Euclidean, Manifold, Metric};
 use tch::Tensor;
 
 /// Exact score matching on a manifold `M`, per sample
@@ -18,7 +18,11 @@ use tch::Tensor;
 /// estimates (paper §4.1, eq. 17; paper-spec §2.3). Its mean is J_SM = D_F(p‖q) − const.
 ///
 /// The Laplacian costs one backward pass per dimension (with `create_graph`, so the
-/// objective can be trained): use it as ground truth and for small d.
+/// objective can be trained): use it as ground truth and for small d. Energies that provide
+/// [`Energy::laplacian`] (e.g. [`mvl_manifold::MlpEnergy`]'s forward Laplacian) skip that
+/// loop wherever the chart embeds by the identity with a conformal metric (R^n, the Poincaré
+/// ball), where g^{ij}∂ᵢ∂ⱼE = ΔE/λ for G = λI; on other charts (the sphere's) the loop
+/// stays.
 ///
 /// ```
 /// use mvl_manifold::{FnEnergy, Sphere};
@@ -60,12 +64,13 @@ impl<M: Manifold> Objective for ScoreMatching<M> {
         check_batch(self.name(), energy, y)?;
         self.manifold.check_points(y)?;
         let chart = self.manifold.chart_at(y);
-        let x = differentiable(&chart.coords(&y.detach()));
-        let (_, grad) = energy_in_chart(energy, &chart, &x);
+        let x = chart.coords(&y.detach());
         let metric = chart.metric(&x);
+        let (grad, hessian_term) = match by_forward_laplacian(energy, &chart, &metric, &x) {
+            Some(terms) => terms,
+            None => by_hessian_rows(energy, &chart, &metric, &x),
+        };
         let inv_grad = metric.inverse_apply(&grad);
-        let hessian_term =
-            sum_over_hessian_rows(&grad, &x, |j, row| metric.inverse_apply(row).select(1, j));
         let laplace_beltrami = hessian_term
             + row_dot(&chart.inv_metric_div(&x), &grad)
             + row_dot(&inv_grad, &chart.half_log_det_grad(&x));
@@ -73,9 +78,38 @@ impl<M: Manifold> Objective for ScoreMatching<M> {
     }
 }
 
-/// (E∘embed, ∇ₓ(E∘embed)) at chart points `x` (a leaf requiring gradients), with the graph.
-fn energy_in_chart<C: Chart>(energy: &dyn Energy, chart: &C, x: &Tensor) -> (Tensor, Tensor) {
-    let value = energy.energy(&chart.embed(x));
-    let grad = mvl_manifold::grad_of_sum(&value, x);
-    (value, grad)
+/// (∇ₓE, g^{ij}∂ᵢ∂ⱼE) in one pass from the energy's [`Energy::laplacian`], where the chart
+/// allows it: the chart embeds by the identity (so chart derivatives are the energy's own)
+/// and the metric is conformal, G = λI, so that g^{ij}∂ᵢ∂ⱼE = ΔE/λ. `None` otherwise, or when
+/// the energy has no Laplacian.
+fn by_forward_laplacian<C: Chart>(
+    energy: &dyn Energy,
+    chart: &C,
+    metric: &Metric,
+    x: &Tensor,
+) -> Option<(Tensor, Tensor)> {
+    let Metric::Conformal { factor, .. } = metric else {
+        return None;
+    };
+    if !chart.is_identity_embedding() {
+        return None;
+    }
+    let second = energy.laplacian(x)?;
+    Some((second.grad, second.laplacian / factor))
+}
+
+/// (∇ₓE, g^{ij}∂ᵢ∂ⱼE) by autograd: the gradient through the embedding, then one backward
+/// pass per chart coordinate for the Hessian's rows (with `create_graph`).
+fn by_hessian_rows<C: Chart>(
+    energy: &dyn Energy,
+    chart: &C,
+    metric: &Metric,
+    x: &Tensor,
+) -> (Tensor, Tensor) {
+    let x = differentiable(x);
+    let value = energy.energy(&chart.embed(&x));
+    let grad = mvl_manifold::grad_of_sum(&value, &x);
+    let hessian_term =
+        sum_over_hessian_rows(&grad, &x, |j, row| metric.inverse_apply(row).select(1, j));
+    (grad, hessian_term)
 }

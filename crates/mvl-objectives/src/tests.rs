@@ -1,6 +1,8 @@
 //! The conformance suite ([`crate::testing::check_objective`]) over every objective of the
 //! crate, with every flow, in R^2 and on S^1 and S^2.
 
+mod mlp_energy;
+
 use crate::testing::check_objective;
 use crate::{
     BatchKde, ContrastiveDivergence, DenoisingScoreMatching, FnRateDensity, KernelStein,
