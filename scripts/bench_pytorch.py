@@ -58,6 +58,9 @@ def main():
     p.add_argument("--estimators", default="plain,mvl_cv,dsm,ssm,exact_sm")
     p.add_argument("--reps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
+    # bench-estimators' choice of derivatives (scripts/bench_compare passes its arguments to
+    # both sides); PyTorch has autograd only, so the flag is accepted and ignored.
+    p.add_argument("--energy", choices=["autograd", "explicit"], default="autograd")
     a = p.parse_args()
     torch.manual_seed(0)
     rows = []

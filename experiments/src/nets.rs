@@ -1,9 +1,9 @@
 //! The energy networks of the experiments, with TensorFlow's default initialisation
 //! (Glorot-uniform kernels, zero biases; paper-spec §9.1), as the authors' code used.
 
-use mvl_manifold::{Energy, InnerProductEnergy};
+use mvl_manifold::{Energy, InnerProductEnergy, MlpInit};
 use tch::Tensor;
-use tch::nn::{self, Init, LinearConfig};
+use tch::nn;
 
 /// Hidden-layer activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,17 +14,10 @@ pub enum Activation {
     Softplus,
 }
 
-/// A Glorot-uniform, zero-bias linear layer: weights U(−l, l), l = √(6/(fan_in + fan_out)).
+/// A Glorot-uniform, zero-bias linear layer: weights U(−l, l), l = √(6/(fan_in + fan_out))
+/// ([`MlpInit::Glorot`], which `mvl_manifold::MlpEnergy` uses too).
 pub fn glorot_linear(path: nn::Path, fan_in: i64, fan_out: i64) -> nn::Linear {
-    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
-    let config = LinearConfig {
-        ws_init: Init::Uniform {
-            lo: -limit,
-            up: limit,
-        },
-        bs_init: Some(Init::Const(0.0)),
-        bias: true,
-    };
+    let config = MlpInit::Glorot.linear_config(fan_in, fan_out);
     nn::linear(path, fan_in, fan_out, config)
 }
 
@@ -111,6 +104,28 @@ mod tests {
         assert_eq!(vars["layer0.bias"].abs().max().double_value(&[]), 0.0);
         let y = Tensor::randn([5, 3], (Kind::Float, Device::Cpu));
         assert_eq!(e.energy(&y).size(), vec![5]);
+    }
+
+    /// `MlpEnergy` with the default spec is `reference_mlp` in `ModuleEnergy`: the same seed
+    /// gives the same weights and the same energies.
+    #[test]
+    fn mlp_energy_is_a_drop_in_for_the_reference_mlp() {
+        use mvl_manifold::{MlpEnergy, MlpSpec, ModuleEnergy};
+        let _seed = mvl_manifold::testing::seeded(3);
+        let reference_vs = nn::VarStore::new(Device::Cpu);
+        let reference = ModuleEnergy(crate::fixtures::reference_mlp(
+            &reference_vs.root(),
+            3,
+            &[16, 16],
+        ));
+        tch::manual_seed(3);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let explicit = MlpEnergy::new(&vs.root(), 3, &MlpSpec::new(&[16, 16])).expect("valid");
+        let y = Tensor::randn([7, 3], (Kind::Float, Device::Cpu));
+        let same = |a: &Tensor, b: &Tensor| (a - b).abs().max().double_value(&[]) == 0.0;
+        assert!(same(&explicit.energy(&y), &reference.energy(&y)));
+        let grad = explicit.grad(&y);
+        assert!((grad - reference.grad(&y)).abs().max().double_value(&[]) < 1e-6);
     }
 
     #[test]

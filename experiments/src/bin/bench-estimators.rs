@@ -1,12 +1,15 @@
 //! Per-step training cost of the score-matching estimators on the standard workload:
 //! energy MLP d → 256 → 256 → 1 (softplus), f32, batch 128, x ~ N(0, I_d), one step = loss +
 //! backward + Adam(1e-4). `plain` is a forward + backward + Adam step on the mean energy,
-//! the unit against which the MVL step's cost is reported.
+//! the unit against which the MVL step's cost is reported. `--energy explicit` runs the same
+//! network (same initialisation and seed) as `mvl_manifold::MlpEnergy`, whose ∇ₓE is a
+//! hand-written backward chain and whose ΔₓE (exact SM) is a forward Laplacian, instead of
+//! autograd (`--energy autograd`, the default, as PyTorch does).
 
 use anyhow::{Result, bail};
 use clap::Parser;
 use mvl_experiments::estimators::Estimator;
-use mvl_manifold::{Energy, ModuleEnergy};
+use mvl_manifold::{Activation, Energy, MlpEnergy, MlpInit, MlpSpec, ModuleEnergy};
 use mvl_objectives::Objective;
 use serde::Serialize;
 use std::time::Instant;
@@ -47,6 +50,42 @@ struct Args {
     /// libtorch intra-op threads (default: libtorch's choice).
     #[arg(long)]
     threads: Option<i32>,
+    /// How the energy's input derivatives are computed: `autograd` (an `nn::Sequential`
+    /// in `ModuleEnergy`) or `explicit` (`MlpEnergy`: explicit ∇ₓE, forward Laplacian).
+    #[arg(long, value_enum, default_value = "autograd")]
+    energy: EnergyImpl,
+}
+
+/// The two evaluations of the same energy network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EnergyImpl {
+    /// `ModuleEnergy` over `nn::Sequential`: derivatives by autograd.
+    Autograd,
+    /// `MlpEnergy`: explicit derivatives.
+    Explicit,
+}
+
+impl EnergyImpl {
+    /// The workload's network d → 256 → 256 → 1 (softplus, tch's default initialisation),
+    /// created under `root` in the same order either way, so one seed gives one set of weights.
+    fn build(self, root: &nn::Path, d: i64) -> Result<Box<dyn Energy>> {
+        Ok(match self {
+            EnergyImpl::Autograd => Box::new(ModuleEnergy(
+                nn::seq()
+                    .add(nn::linear(root / "l1", d, 256, Default::default()))
+                    .add_fn(|x| x.softplus())
+                    .add(nn::linear(root / "l2", 256, 256, Default::default()))
+                    .add_fn(|x| x.softplus())
+                    .add(nn::linear(root / "l3", 256, 1, Default::default())),
+            )),
+            EnergyImpl::Explicit => {
+                let spec = MlpSpec::new(&[256, 256])
+                    .activation(Activation::Softplus)
+                    .init(MlpInit::Torch);
+                Box::new(MlpEnergy::new(root, d, &spec)?)
+            }
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -98,14 +137,7 @@ impl Item {
 fn time_steps(args: &Args, item: Item, d: i64, device: Device) -> Result<(f64, f64, usize)> {
     tch::manual_seed(0);
     let vs = nn::VarStore::new(device);
-    let root = vs.root();
-    let net = nn::seq()
-        .add(nn::linear(&root / "l1", d, 256, Default::default()))
-        .add_fn(|x| x.softplus())
-        .add(nn::linear(&root / "l2", 256, 256, Default::default()))
-        .add_fn(|x| x.softplus())
-        .add(nn::linear(&root / "l3", 256, 1, Default::default()));
-    let energy = ModuleEnergy(net);
+    let energy = args.energy.build(&vs.root(), d)?;
     let mut opt = mvl_train::OptimizerConfig::adam(1e-4).build(&vs)?;
     let obj = item.objective(d)?;
     let reps = if item == Item::ExactSm && d > 64 {
@@ -118,7 +150,7 @@ fn time_steps(args: &Args, item: Item, d: i64, device: Device) -> Result<(f64, f
         let x = Tensor::randn([args.batch, d], (Kind::Float, device));
         let start = Instant::now();
         let loss = match &obj {
-            Some(o) => o.loss(&energy, &x)?,
+            Some(o) => o.loss(energy.as_ref(), &x)?,
             None => energy.energy(&x).mean(Kind::Float),
         };
         loss.backward();
@@ -175,6 +207,7 @@ fn main() -> Result<()> {
     let out = serde_json::json!({
         "workload": "MLP d-256-256-1 softplus, f32, batch 128, Adam(1e-4); median ms per step",
         "device": format!("{device:?}"),
+        "energy": clap::ValueEnum::to_possible_value(&args.energy).map(|v| v.get_name().to_owned()),
         "threads": tch::get_num_threads(),
         "results": rows,
     });
