@@ -4,6 +4,7 @@
 
 use mvl_experiments::mnist::Row;
 use mvl_experiments::rows::Rows;
+use mvl_experiments::wae::WaeRow;
 use mvl_experiments::{density, earth, figure1};
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -36,5 +37,11 @@ fn committed_summaries_parse_into_their_types() {
         vae.runs
             .iter()
             .all(|r| r.iters == 100_000 && r.final_neg_elbo.is_finite())
+    );
+    let wae: Rows<WaeRow> = read("mnist-wae");
+    assert!(
+        wae.runs
+            .iter()
+            .all(|r| r.iters >= 50_000 && r.fid.is_finite() && r.fid_samples == 10_000)
     );
 }
