@@ -61,7 +61,10 @@ def main():
     # bench-estimators' choice of derivatives (scripts/bench_compare passes its arguments to
     # both sides); PyTorch has autograd only, so the flag is accepted and ignored.
     p.add_argument("--energy", choices=["autograd", "explicit"], default="autograd")
+    p.add_argument("--threads", type=int, help="intra-op threads (default: torch's choice)")
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     rows = []
     for d in map(int, a.dims.split(",")):

@@ -154,6 +154,9 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<()> {
 
 /// Fails with [`FlowError::NonFinite`] if some row of `t` (`[b]` or `[b, d]`) is not finite.
 pub(crate) fn ensure_finite(flow: &'static str, what: &'static str, t: &Tensor) -> Result<()> {
+    if mvl_manifold::all_finite(t) {
+        return Ok(());
+    }
     let bad = t.detach().isfinite().logical_not();
     let bad_rows = if bad.dim() > 1 {
         bad.flatten(1, -1).any_dim(1, false)

@@ -237,9 +237,16 @@ impl<C: Chart> ChartState<C> {
         // is evaluated as given and its results cast to the points' kind, so that every
         // step stays in the kind of its input.
         let (e0, h) = (e0.to_kind(x.kind()), h.to_kind(x.kind()));
-        let k = &h * scale - chart.half_log_det_grad(&x);
         let metric = chart.metric(&x);
-        let drift = chart.inv_metric_div(&x) - metric.inverse_apply(&k);
+        let (k, drift) = if chart.is_flat() {
+            let k = &h * scale;
+            let drift = -&k;
+            (k, drift)
+        } else {
+            let k = &h * scale - chart.half_log_det_grad(&x);
+            let drift = chart.inv_metric_div(&x) - metric.inverse_apply(&k);
+            (k, drift)
+        };
         Ok(Self {
             input: y.shallow_clone(),
             chart,
@@ -250,6 +257,20 @@ impl<C: Chart> ChartState<C> {
             metric,
             drift,
         })
+    }
+
+    /// The step size of each row under `rule`, `[b]` (detached): ε, or with rescaling
+    /// ε / max(1, stat) for the squared norm `by` names (the statistic is computed only then).
+    pub fn step_sizes(&self, rule: &crate::flow::StepRule, by: RescaleBy) -> Tensor {
+        if rule.rescale {
+            rule.per_row(&self.rescale_stat(by))
+        } else {
+            Tensor::full(
+                [self.x.size()[0]],
+                rule.eps,
+                (self.x.kind(), self.x.device()),
+            )
+        }
     }
 
     /// The squared norm that rescales the step of each row, `[b]`.

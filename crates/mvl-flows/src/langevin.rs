@@ -159,8 +159,13 @@ impl LangevinMove {
         by: RescaleBy,
         z: &Tensor,
     ) -> Self {
-        let eps = rule.per_row(&state.rescale_stat(by));
-        let xi = state.metric.inverse_sqrt_apply(z) * (&eps * 2.0).sqrt().unsqueeze(-1);
+        let eps = state.step_sizes(rule, by);
+        let scaled = if state.chart.is_flat() {
+            z.shallow_clone()
+        } else {
+            state.metric.inverse_sqrt_apply(z)
+        };
+        let xi = scaled * (&eps * 2.0).sqrt().unsqueeze(-1);
         let drift_step = &state.drift * eps.unsqueeze(-1);
         Self {
             drift_step,

@@ -51,7 +51,7 @@ pub(crate) fn accept<G: Geometry>(
         &y1,
         core.rule.scale,
     )?;
-    let eps1 = core.rule.per_row(&rev.rescale_stat(core.by));
+    let eps1 = rev.step_sizes(&core.rule, core.by);
     let back = rev.chart.coords(&fwd.input.detach());
     let s = core.rule.scale;
     let log_ratio = (&fwd.energy - &rev.energy) * s + log_proposal(&rev, &eps1, &back)

@@ -85,7 +85,7 @@ impl<G: Geometry> GradientFlow for Svgd<G> {
         check_noise(noise, y, 0, 0)?;
         let state = particle_state(self.name(), &self.geometry, energy, y, &self.rule)?;
         let phi = chart_svgd_direction(&state, self.bandwidth);
-        let eps = self.rule.per_row(&state.rescale_stat(RescaleBy::Gradient));
+        let eps = state.step_sizes(&self.rule, RescaleBy::Gradient);
         let next = state.chart.embed(&(&state.x + phi * eps.unsqueeze(-1)));
         let step = Step {
             next,

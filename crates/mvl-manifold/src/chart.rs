@@ -53,6 +53,13 @@ pub trait Chart: std::fmt::Debug + Send {
     fn is_identity_embedding(&self) -> bool {
         false
     }
+
+    /// Whether G = I at every point (so that ½ log det G and Σⱼ∂ⱼg^{ij} vanish): then the
+    /// flows skip those terms and the metric's inverse, which change no value there. Default
+    /// `false`; the chart of R^n says `true`.
+    fn is_flat(&self) -> bool {
+        false
+    }
 }
 
 /// The pull-back metric JᵀJ of `chart.embed` at `x`, by n backward passes (one per ambient

@@ -39,6 +39,9 @@ impl Chart for IdentityChart {
     fn is_identity_embedding(&self) -> bool {
         true
     }
+    fn is_flat(&self) -> bool {
+        true
+    }
     fn metric(&self, x: &Tensor) -> Metric {
         Metric::Conformal {
             factor: x.select(1, 0).ones_like(),

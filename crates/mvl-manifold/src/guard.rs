@@ -1,7 +1,23 @@
 //! Turning a libtorch failure inside user code (an energy evaluated on a batch it cannot
-//! take) into a message that the flows and objectives return as a typed error.
+//! take) into a message that the flows and objectives return as a typed error, and the cheap
+//! finiteness test their checks start with.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use tch::Tensor;
+
+/// True when every element of `t` is finite (true for an empty tensor): one fused test and
+/// one reduction, the fast path of the flows' and objectives' finiteness checks, which look
+/// for the first bad row only after this says false.
+///
+/// ```
+/// use tch::Tensor;
+/// assert!(mvl_manifold::all_finite(&Tensor::from_slice(&[1.0f32, -3.0e38])));
+/// assert!(!mvl_manifold::all_finite(&Tensor::from_slice(&[1.0, f64::NAN])));
+/// assert!(!mvl_manifold::all_finite(&Tensor::from_slice(&[0.0, f64::NEG_INFINITY])));
+/// ```
+pub fn all_finite(t: &Tensor) -> bool {
+    t.detach().isfinite().all().int64_value(&[]) == 1
+}
 
 /// Runs `f`; a panic in it (tch panics with libtorch's message when an infallible tensor
 /// method fails, e.g. a network applied to a batch of the wrong width) becomes `Err` with the

@@ -76,7 +76,7 @@ pub use energy::{
 };
 pub use error::{ManifoldError, Result};
 pub use euclidean::{Euclidean, IdentityChart};
-pub use guard::catch_torch;
+pub use guard::{all_finite, catch_torch};
 pub use manifold::Manifold;
 pub use metric::{Metric, max_abs, row_dot, row_norm_sq};
 pub use mixture::{EM_KAPPA_MAX, VmfMixture};

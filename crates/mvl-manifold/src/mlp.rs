@@ -1,6 +1,7 @@
 //! Multilayer-perceptron energies with explicit input derivatives: ∇ₓE by a hand-written
 //! backward chain and ΔₓE by a forward Laplacian, both plain tensor expressions of the weights.
 
+mod gram;
 mod laplacian;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,14 @@ pub enum Activation {
 /// Above this pre-activation libtorch's softplus is the identity (its default threshold).
 const SOFTPLUS_THRESHOLD: f64 = 20.0;
 
+/// True for the kinds narrower than f64, where sigmoid(a) rounds to exactly 1 (and
+/// sigmoid·(1 − sigmoid) to 0) beyond the softplus threshold, as 1 − sigmoid(20) ≈ 2.1e-9 is
+/// below half their unit roundoff: there the threshold's `where` changes no value and its
+/// two extra operations per layer are skipped.
+fn below_float_precision(a: &Tensor) -> bool {
+    a.kind() != tch::Kind::Double
+}
+
 impl Activation {
     /// σ(a), elementwise.
     pub fn apply(self, a: &Tensor) -> Tensor {
@@ -42,6 +51,7 @@ impl Activation {
         let value = self.apply(a);
         let slope = match self {
             Activation::Tanh => -value.square() + 1.0,
+            Activation::Softplus if below_float_precision(a) => a.sigmoid(),
             Activation::Softplus => a
                 .sigmoid()
                 .where_scalarother(&a.le(SOFTPLUS_THRESHOLD), 1.0),
@@ -54,6 +64,7 @@ impl Activation {
     fn curvature(self, a: &Tensor, value: &Tensor, slope: &Tensor) -> Tensor {
         match self {
             Activation::Tanh => value * slope * -2.0,
+            Activation::Softplus if below_float_precision(a) => slope * (-slope + 1.0),
             Activation::Softplus => {
                 (slope * (-slope + 1.0)).where_scalarother(&a.le(SOFTPLUS_THRESHOLD), 0.0)
             }
@@ -143,6 +154,19 @@ impl MlpSpec {
     }
 }
 
+/// One hidden layer of a forward pass: aₗ, σ(aₗ) and σ'(aₗ).
+struct HiddenTrace {
+    pre: Tensor,
+    value: Tensor,
+    slope: Tensor,
+}
+
+/// A forward pass: every hidden layer and the network's output.
+struct Trace {
+    layers: Vec<HiddenTrace>,
+    out: Tensor,
+}
+
 /// An MLP energy whose input derivatives are explicit tensor expressions of its weights.
 ///
 /// The network has affine layers aₗ = zₗ₋₁Wₗᵀ + bₗ (z₀ = x) with zₗ = σ(aₗ) after every
@@ -156,7 +180,10 @@ impl MlpSpec {
 ///   layers, the forward Laplacian of Li et al. 2023 (arXiv:2307.08214): for h = σ(a),
 ///   a = Wz + b, J_h = σ'(a) ⊙ WJ_z and Δh = σ'(a) ⊙ WΔz + σ''(a) ⊙ rowsum((WJ_z)²) (the
 ///   chain rule ∂ₖ²h = σ''(a)(∂ₖa)² + σ'(a)∂ₖ²a summed over the input coordinates k), and
-///   ΔE = 2 tr J_ψ + ⟨x, Δψ⟩ for the inner product.
+///   ΔE = 2 tr J_ψ + ⟨x, Δψ⟩ for the inner product. When the input dimension exceeds the
+///   hidden widths it carries the Jacobians' Gram matrices J_zJ_zᵀ (`[b, w, w]`) instead of
+///   the Jacobians (`[b, d, w]`), which is exact as well and costs nothing per input
+///   dimension (whichever needs fewer multiply-adds is used).
 ///
 /// Both results are ordinary functions of the weights, so the parameter gradient of an
 /// objective that uses ∇ₓE (minimum velocity learning's sampler step, DSM, KSD) or ΔₓE
@@ -248,6 +275,38 @@ impl MlpEnergy {
         self.output.forward(&z)
     }
 
+    /// The forward pass at `x`, keeping what the derivatives need.
+    fn trace(&self, x: &Tensor) -> Trace {
+        let mut layers = Vec::with_capacity(self.hidden.len());
+        let mut z = x.shallow_clone();
+        for layer in &self.hidden {
+            let pre = layer.forward(&z);
+            let (value, slope) = self.activation.with_slope(&pre);
+            z = value.shallow_clone();
+            layers.push(HiddenTrace { pre, value, slope });
+        }
+        let out = self.output.forward(&z);
+        Trace { layers, out }
+    }
+
+    /// ∇ₓE by the backward chain δₗ₋₁ = (δₗWₗ) ⊙ σ'(aₗ₋₁), started from the output's
+    /// cotangent ∂E/∂out (1 for the scalar form, x for the inner product, whose gradient is
+    /// ψ(x) + J_ψ(x)ᵀx).
+    fn input_grad(&self, x: &Tensor, pass: &Trace) -> Tensor {
+        let cotangent = match self.form {
+            MlpForm::Scalar => pass.out.ones_like(),
+            MlpForm::InnerProduct => x.shallow_clone(),
+        };
+        let mut back = cotangent.matmul(&self.output.ws);
+        for (layer, hidden) in self.hidden.iter().zip(&pass.layers).rev() {
+            back = (back * &hidden.slope).matmul(&layer.ws);
+        }
+        match self.form {
+            MlpForm::Scalar => back,
+            MlpForm::InnerProduct => back + &pass.out,
+        }
+    }
+
     /// E from the network's output `out` at `x`.
     fn combine(&self, x: &Tensor, out: &Tensor) -> Tensor {
         match self.form {
@@ -263,28 +322,9 @@ impl Energy for MlpEnergy {
     }
 
     fn energy_and_grad(&self, x: &Tensor) -> (Tensor, Tensor) {
-        let mut slopes = Vec::with_capacity(self.hidden.len());
-        let mut z = x.shallow_clone();
-        for layer in &self.hidden {
-            let (value, slope) = self.activation.with_slope(&layer.forward(&z));
-            slopes.push(slope);
-            z = value;
-        }
-        let out = self.output.forward(&z);
-        // The cotangent of the network's output: ∂E/∂out.
-        let cotangent = match self.form {
-            MlpForm::Scalar => out.ones_like(),
-            MlpForm::InnerProduct => x.shallow_clone(),
-        };
-        let mut back = cotangent.matmul(&self.output.ws);
-        for (layer, slope) in self.hidden.iter().zip(&slopes).rev() {
-            back = (back * slope).matmul(&layer.ws);
-        }
-        let grad = match self.form {
-            MlpForm::Scalar => back,
-            MlpForm::InnerProduct => back + &out,
-        };
-        (self.combine(x, &out), grad)
+        let pass = self.trace(x);
+        let grad = self.input_grad(x, &pass);
+        (self.combine(x, &pass.out), grad)
     }
 
     fn input_dim(&self) -> Option<i64> {
@@ -292,6 +332,7 @@ impl Energy for MlpEnergy {
     }
 
     fn laplacian(&self, x: &Tensor) -> Option<EnergyLaplacian> {
-        Some(laplacian::forward_laplacian(self, x))
+        let method = laplacian::Method::cheaper(self);
+        Some(laplacian::forward_laplacian(self, x, method))
     }
 }

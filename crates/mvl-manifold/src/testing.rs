@@ -51,8 +51,9 @@ fn assert_close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
 /// Checks a chart at chart points `x` (`[b, d]`, f64): the embedding round trip, the metric
 /// (positive definite; equal to the pull-back JᵀJ when `pullback` is true, i.e. when the
 /// chart's metric is the one induced by the Euclidean ambient space), Σⱼ∂ⱼg^{ij} and
-/// ½ log det G and its gradient against autograd, and `embed(x) = x` for a chart that says
-/// [`Chart::is_identity_embedding`].
+/// ½ log det G and its gradient against autograd, `embed(x) = x` for a chart that says
+/// [`Chart::is_identity_embedding`], and G = I with vanishing Σⱼ∂ⱼg^{ij} and ∇½log|G| for one
+/// that says [`Chart::is_flat`].
 pub fn check_chart<C: Chart + ?Sized>(chart: &C, x: &Tensor, pullback: bool) {
     let tol = 1e-9;
     assert_eq!(x.size()[1], chart.dim(), "chart dimension");
@@ -88,6 +89,23 @@ pub fn check_chart<C: Chart + ?Sized>(chart: &C, x: &Tensor, pullback: bool) {
     assert_close("∇½log|G|", &chart.half_log_det_grad(x), &auto, 1e-8);
     if chart.is_identity_embedding() {
         assert_close("identity embedding: embed(x) = x", &chart.embed(x), x, 0.0);
+    }
+    if chart.is_flat() {
+        let b = x.size()[0];
+        let eye = Tensor::eye(chart.dim(), (x.kind(), x.device())).expand([b, -1, -1], false);
+        assert_close("flat: G = I", &g, &eye, 0.0);
+        assert_close(
+            "flat: Σⱼ∂ⱼg^{ij} = 0",
+            &chart.inv_metric_div(x),
+            &x.zeros_like(),
+            0.0,
+        );
+        assert_close(
+            "flat: ∇½log|G| = 0",
+            &chart.half_log_det_grad(x),
+            &x.zeros_like(),
+            0.0,
+        );
     }
 }
 

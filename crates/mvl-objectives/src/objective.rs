@@ -102,6 +102,9 @@ pub(crate) fn guarded<T>(
 
 /// Fails with [`ObjectiveError::NonFiniteLoss`] if some per-sample term is not finite.
 pub(crate) fn ensure_finite_loss(objective: &'static str, terms: &Tensor) -> Result<()> {
+    if mvl_manifold::all_finite(terms) {
+        return Ok(());
+    }
     let bad = terms.detach().isfinite().logical_not().nonzero();
     if bad.size()[0] == 0 {
         return Ok(());

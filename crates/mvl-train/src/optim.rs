@@ -177,14 +177,15 @@ impl Optimizer for Adam {
                 if !g.defined() {
                     continue;
                 }
-                let _ = m
-                    .g_mul_scalar_(self.beta1)
-                    .g_add_(&(&g * (1.0 - self.beta1)));
-                let _ = v
-                    .g_mul_scalar_(self.beta2)
-                    .g_add_(&(g.square() * (1.0 - self.beta2)));
-                let denom = v.sqrt() / c2 + self.eps;
-                let _ = var.f_sub_(&(&*m / denom * (self.lr / c1)));
+                // m ← β₁m + (1 − β₁)g and v ← β₂v + (1 − β₂)g² as lerps; then
+                // θ ← θ − (lr/c₁)·m / (√v/c₂ + ε) written as θ + m / s with
+                // s = −(√v + εc₂)·c₁/(lr·c₂): eight in-place operations per parameter.
+                let _ = m.lerp_(&g, 1.0 - self.beta1);
+                let _ = v.lerp_(&g.square(), 1.0 - self.beta2);
+                let mut s = v.sqrt();
+                let _ = s.g_add_scalar_(self.eps * c2);
+                let _ = s.g_mul_scalar_(-c1 / (self.lr * c2));
+                let _ = var.addcdiv_(m, &s);
                 let _ = g.zero_();
             }
         });

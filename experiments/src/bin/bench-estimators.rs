@@ -50,6 +50,11 @@ struct Args {
     /// libtorch intra-op threads (default: libtorch's choice).
     #[arg(long)]
     threads: Option<i32>,
+    /// Instead of timing: read a summary written by `scripts/bench_energy` and draw its step
+    /// times against d (exact SM and MVL-CV; Rust autograd, Rust `MlpEnergy`, PyTorch) into
+    /// `step-time.png` next to it.
+    #[arg(long, value_name = "SUMMARY_JSON")]
+    plot: Option<std::path::PathBuf>,
     /// How the energy's input derivatives are computed: `autograd` (an `nn::Sequential`
     /// in `ModuleEnergy`) or `explicit` (`MlpEnergy`: explicit ∇ₓE, forward Laplacian).
     #[arg(long, value_enum, default_value = "autograd")]
@@ -166,8 +171,58 @@ fn time_steps(args: &Args, item: Item, d: i64, device: Device) -> Result<(f64, f
     Ok((times[times.len() / 2], times[0], reps))
 }
 
+/// Step time against d from `scripts/bench_energy`'s summary, log-log, into step-time.png.
+fn plot_summary(path: &std::path::Path) -> Result<()> {
+    use mvl_experiments::plot::{Axes, Series, line_plot};
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let summary: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", path.display()))?;
+    let Some(rows) = summary["results"].as_array() else {
+        bail!("{} has no \"results\" array", path.display());
+    };
+    let mut series = Vec::new();
+    for (estimator, label) in [("exact_sm", "exact SM"), ("mvl_cv", "MVL-CV")] {
+        for (field, side) in [
+            ("autograd_ms", "Rust, autograd"),
+            ("explicit_ms", "Rust, MlpEnergy"),
+            ("pytorch_ms", "PyTorch"),
+        ] {
+            let points: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| r["estimator"] == estimator)
+                .filter_map(|r| Some((r["dim"].as_f64()?, r[field].as_f64()?)))
+                .collect();
+            if !points.is_empty() {
+                series.push(Series {
+                    name: format!("{label}: {side}"),
+                    points,
+                    dashed: field == "pytorch_ms",
+                });
+            }
+        }
+    }
+    if series.is_empty() {
+        bail!("{} has no exact_sm or mvl_cv rows", path.display());
+    }
+    let axes = Axes {
+        title: "Training step time against d (MLP d-256-256-1, batch 128, CPU)",
+        x_label: "d",
+        y_label: "median ms per step",
+        log_x: true,
+        log_y: true,
+    };
+    let out = path.with_file_name("step-time.png");
+    line_plot(&out, &axes, &series)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(path) = &args.plot {
+        return plot_summary(path);
+    }
     if args.reps == 0 || args.batch < 1 {
         bail!("--reps and --batch must be at least 1");
     }

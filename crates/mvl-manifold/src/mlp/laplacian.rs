@@ -69,10 +69,56 @@ impl Jet {
     }
 }
 
+/// How [`forward_laplacian`] carries the input derivatives through the layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Method {
+    /// The Jacobians themselves, `[b, d, w]` (this module).
+    Jacobian,
+    /// Their Gram matrices, `[b, w, w]` ([`super::gram`]), independent of d.
+    Gram,
+}
+
+impl Method {
+    /// The method with fewer multiply-adds per row for `mlp` (counting the batched matrix
+    /// products and the elementwise work on the carried tensors).
+    pub(super) fn cheaper(mlp: &MlpEnergy) -> Self {
+        let widths: Vec<i64> = mlp.hidden.iter().map(|l| l.ws.size()[0]).collect();
+        let Some(&last) = widths.last() else {
+            return Method::Jacobian;
+        };
+        let out = mlp.output.ws.size()[0];
+        let d = mlp.dim;
+        let pairs = || widths.windows(2).map(|w| (w[0], w[1]));
+        // Jacobian: [b, d, w] through every layer (matrix products from the second on).
+        let jacobian: i64 = d * (pairs().map(|(a, b)| a * b).sum::<i64>() + out * last)
+            + 2 * d * widths.iter().sum::<i64>();
+        // Gram: U and V = UĈ at every layer from the second, VUᵀ where a hidden layer follows.
+        let following = widths.len().saturating_sub(2);
+        let mut gram: i64 = pairs().map(|(a, b)| b * a * (a + 2)).sum::<i64>()
+            + pairs().take(following).map(|(a, b)| b * b * a).sum::<i64>();
+        if mlp.form == MlpForm::InnerProduct {
+            gram += pairs().map(|(a, b)| b * a * last).sum::<i64>() + widths[0] * last;
+        }
+        if gram < jacobian {
+            Method::Gram
+        } else {
+            Method::Jacobian
+        }
+    }
+}
+
+/// E, ∇ₓE and ΔₓE of `mlp` at `x` by `method`.
+pub(super) fn forward_laplacian(mlp: &MlpEnergy, x: &Tensor, method: Method) -> EnergyLaplacian {
+    match method {
+        Method::Jacobian => jacobian_laplacian(mlp, x),
+        Method::Gram => super::gram::gram_laplacian(mlp, x),
+    }
+}
+
 /// E, ∇ₓE and ΔₓE of `mlp` at `x` by the forward Laplacian (module docs). For the inner
 /// product E = Σᵢ xᵢψᵢ(x): ∂ₖE = ψₖ + Σᵢ xᵢ ∂ₖψᵢ, so ∇E = ψ + J_ψ x (J indexed as in [`Jet`]),
 /// and ∂ₖ²E = 2∂ₖψₖ + Σᵢ xᵢ ∂ₖ²ψᵢ, so ΔE = 2 tr J_ψ + ⟨x, Δψ⟩.
-pub(super) fn forward_laplacian(mlp: &MlpEnergy, x: &Tensor) -> EnergyLaplacian {
+fn jacobian_laplacian(mlp: &MlpEnergy, x: &Tensor) -> EnergyLaplacian {
     let (b, d) = (x.size()[0], mlp.dim);
     let mut hidden = None;
     for layer in &mlp.hidden {

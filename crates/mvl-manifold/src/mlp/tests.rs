@@ -1,3 +1,4 @@
+use super::laplacian::{Method, forward_laplacian};
 use super::*;
 use crate::energy::{InnerProductEnergy, ModuleEnergy, autograd_energy_and_grad};
 use crate::metric::max_abs;
@@ -109,23 +110,89 @@ fn forward_laplacian_equals_the_autograd_loop() {
             for (j, form) in FORMS.into_iter().enumerate() {
                 let spec = MlpSpec::new(&[16, 12]).activation(activation).form(form);
                 let (_vs, mlp) = build(d, &spec, (k * 10 + i * 2 + j) as i64);
-                let second = mlp.laplacian(&x).expect("MLPs have one");
                 let auto = autograd_laplacian(&mlp, &x);
                 let (value, grad) = autograd_energy_and_grad(&mlp, &x);
-                let errors = [
-                    max_abs(&(&second.laplacian - &auto)),
-                    max_abs(&(&second.grad - &grad)),
-                    max_abs(&(&second.energy - &value)),
-                ];
-                for e in errors {
-                    assert!(e <= 1e-10, "d = {d}, {spec:?}: deviation {e:e}");
-                    worst = worst.max(e);
+                for method in [Method::Jacobian, Method::Gram] {
+                    let second = forward_laplacian(&mlp, &x, method);
+                    let errors = [
+                        max_abs(&(&second.laplacian - &auto)),
+                        max_abs(&(&second.grad - &grad)),
+                        max_abs(&(&second.energy - &value)),
+                    ];
+                    for e in errors {
+                        assert!(e <= 1e-10, "d = {d}, {spec:?}, {method:?}: deviation {e:e}");
+                        worst = worst.max(e);
+                    }
                 }
                 check_energy(&mlp, &x);
             }
         }
     }
     println!("worst |forward Laplacian − autograd loop|: {worst:e}");
+}
+
+/// The two forward-Laplacian methods give the same parameter gradient of a loss built from
+/// E, ∇ₓE and ΔₓE (as exact score matching's), on 1 to 3 hidden layers, and the cheaper one
+/// is chosen: the Gram form when d exceeds the hidden widths here, or with one hidden layer.
+#[test]
+fn both_laplacian_methods_have_the_same_parameter_gradient() {
+    let _seed = seeded(20);
+    let mut worst: f64 = 0.0;
+    for (i, hidden) in [&[6][..], &[6, 5], &[6, 5, 7]].into_iter().enumerate() {
+        for (j, form) in FORMS.into_iter().enumerate() {
+            for d in [3i64, 30] {
+                let spec = MlpSpec::new(hidden)
+                    .activation(Activation::Softplus)
+                    .form(form);
+                let (vs, mlp) = build(d, &spec, (i * 4 + j * 2) as i64 + d);
+                let x = Tensor::randn([4, d], F64);
+                let gradients = [Method::Jacobian, Method::Gram].map(|method| {
+                    let second = forward_laplacian(&mlp, &x, method);
+                    let loss = (second.grad.square().sum(Kind::Double) * 0.5
+                        + second.laplacian.sum(Kind::Double)
+                        + second.energy.sum(Kind::Double))
+                        / 4.0;
+                    let params = vs.trainable_variables();
+                    Tensor::run_backward(&[loss], &params, false, false)
+                });
+                for (a, b) in gradients[0].iter().zip(&gradients[1]) {
+                    let e = max_abs(&(a - b)) / (1.0 + max_abs(a));
+                    assert!(e <= 1e-12, "{spec:?}, d = {d}: relative deviation {e:e}");
+                    worst = worst.max(e);
+                }
+                // One hidden layer needs no per-row Gram matrix at all.
+                let expected = if d == 30 || hidden.len() == 1 {
+                    Method::Gram
+                } else {
+                    Method::Jacobian
+                };
+                assert_eq!(Method::cheaper(&mlp), expected, "{spec:?}, d = {d}");
+            }
+        }
+    }
+    println!("worst relative |Gram − Jacobian| over θ-gradients: {worst:e}");
+}
+
+/// Wide layers make the Gram method split the batch into chunks of rows (here 2 rows of a
+/// 1024 × 512 layer per chunk, so 5 rows run as 3 chunks); the result is the autograd loop's.
+#[test]
+fn the_gram_method_over_chunks_of_rows_equals_the_autograd_loop() {
+    let _seed = seeded(21);
+    for form in FORMS {
+        let spec = MlpSpec::new(&[512, 1024]).form(form);
+        let (_vs, mlp) = build(3, &spec, 7);
+        let x = Tensor::randn([5, 3], F64);
+        let second = forward_laplacian(&mlp, &x, Method::Gram);
+        let (value, grad) = autograd_energy_and_grad(&mlp, &x);
+        let errors = [
+            max_abs(&(&second.laplacian - autograd_laplacian(&mlp, &x))),
+            max_abs(&(&second.grad - &grad)),
+            max_abs(&(&second.energy - &value)),
+        ];
+        for e in errors {
+            assert!(e <= 1e-10, "{form:?}: deviation {e:e}");
+        }
+    }
 }
 
 /// Pre-activations beyond libtorch's softplus threshold (20), where softplus is the identity:
@@ -145,6 +212,16 @@ fn softplus_derivatives_beyond_the_threshold() {
         assert!(pre.le(20.0).any().int64_value(&[]) == 1, "no row below it");
         check_energy(&mlp, &x);
     }
+    // In f32 the unthresholded sigmoid is the thresholded slope, bit for bit (the shortcut
+    // of `below_float_precision`), and so is the curvature.
+    let a = Tensor::linspace(-40.0, 200.0, 100_001, (Kind::Float, Device::Cpu));
+    let (value, slope) = Activation::Softplus.with_slope(&a);
+    let below = a.le(SOFTPLUS_THRESHOLD);
+    let thresholded = a.sigmoid().where_scalarother(&below, 1.0);
+    assert_eq!(max_abs(&(&slope - &thresholded)), 0.0);
+    let curvature = Activation::Softplus.curvature(&a, &value, &slope);
+    let expected = (&thresholded * (-&thresholded + 1.0)).where_scalarother(&below, 0.0);
+    assert_eq!(max_abs(&(curvature - expected)), 0.0);
 }
 
 #[test]
