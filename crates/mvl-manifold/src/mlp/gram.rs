@@ -23,8 +23,8 @@ use tch::Tensor;
 
 /// Elements of the largest per-row Gram temporary (`[rows, w, w]`) per chunk of rows: 2²⁰,
 /// 4 MiB in f32, so that the elementwise passes over it stay in cache. Measured on the d = 784
-/// workload (widths 256, 2 threads): the Gram stage's forward and backward take 131 ms on
-/// 128 rows at once and 73 ms in chunks of 16 or 32 rows.
+/// workload (widths 256, 2 threads, `scripts/bench_gram_chunks.py`): the stage's forward and
+/// backward take 135 ms on 128 rows at once and 71 ms in chunks of 16 or 32 rows.
 const CHUNK_ELEMENTS: i64 = 1 << 20;
 
 /// E, ∇ₓE (the explicit backward chain) and ΔₓE by Gram matrices (module docs), over chunks
