@@ -241,6 +241,8 @@ mod tests {
 
     #[test]
     fn energy_that_rejects_the_shape_is_a_typed_error() {
+        // The objectives draw noise: hold the suites' seed lock (mvl_manifold::testing::seeded).
+        let _seed = mvl_manifold::testing::seeded(91);
         // A "network" expecting 3 inputs, fed 2-D data.
         let w = Tensor::ones([3, 1], F64);
         let energy = FnEnergy::new(move |x: &Tensor| x.matmul(&w).squeeze_dim(-1));
@@ -268,6 +270,8 @@ mod tests {
 
     #[test]
     fn non_finite_loss_is_an_error_with_context() {
+        // The objectives draw noise: hold the suites' seed lock (mvl_manifold::testing::seeded).
+        let _seed = mvl_manifold::testing::seeded(92);
         let energy = FnEnergy::new(|x: &Tensor| (x.select(1, 0) * 1e3).exp());
         let x = Tensor::from_slice(&[0.0f64, 0.0, 1.0, 0.0]).view([2, 2]);
         let sm = ScoreMatching::euclidean(2).expect("valid");

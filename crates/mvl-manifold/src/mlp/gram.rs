@@ -9,12 +9,16 @@
 //! and the Gram matrices follow the layers without d: C = WWᵀ for the first pre-activation
 //! (J = W₁, shared by every row) and C_h = diag(σ'(a)) C_a diag(σ'(a)) through h = σ(a), so
 //! that diag(W C_h Wᵀ) = rowsum(U C_a ⊙ U) with U = W diag(σ'(a)): one matrix product with the
-//! shared W₁W₁ᵀ at the second layer. The
-//! Laplacians follow as in the Jacobian form, Δh = σ'(a) ⊙ WΔz + σ''(a) ⊙ diag(W C_z Wᵀ). For
-//! the inner product E = ⟨x, ψ(x)⟩, tr J_ψ = tr(W_out J_z) = tr(J_z W_out) for the last hidden
-//! layer z (J_z of shape `[w, d]`, W_out `[d, w_last]`), and K = J_z W_out (`[b, w, w_last]`)
-//! follows the layers as K_h = diag(σ'(a)) W K_z from K = diag(σ'(a₁)) W₁W_out. Per row this costs about Σ wₗ₋₁²wₗ multiply-adds instead of
-//! d·Σ wₗ₋₁wₗ: the cheaper form when d exceeds the hidden widths.
+//! shared W₁W₁ᵀ at the second layer. The Laplacians follow as in the Jacobian form,
+//! Δh = σ'(a) ⊙ WΔz + σ''(a) ⊙ diag(W C_z Wᵀ).
+//!
+//! For the inner product E = ⟨x, ψ(x)⟩, tr J_ψ = tr(W_out J_z) = tr(J_z W_out) for the last
+//! hidden layer z (J_z of shape `[w, d]`, W_out `[d, w_last]`), and K = J_z W_out
+//! (`[b, w, w_last]`) follows the layers as K_h = diag(σ'(a)) W K_z from
+//! K = diag(σ'(a₁)) W₁W_out.
+//!
+//! Per row this costs about Σ wₗ₋₁²wₗ multiply-adds instead of d·Σ wₗ₋₁wₗ: the cheaper form
+//! when d exceeds the hidden widths ([`super::laplacian::Method::cheaper`] decides).
 
 use super::{MlpEnergy, MlpForm};
 use crate::energy::EnergyLaplacian;

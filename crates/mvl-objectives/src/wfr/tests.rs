@@ -66,6 +66,8 @@ fn fisher_rao_gradient_vanishes_at_the_density_estimate() {
 
 #[test]
 fn a_rate_density_of_the_wrong_shape_is_an_error() {
+    // The objectives draw noise: hold the suites' seed lock (mvl_manifold::testing::seeded).
+    let _seed = mvl_manifold::testing::seeded(93);
     let space = Euclidean::new(2).expect("valid");
     let scalar = FnRateDensity::new(|y: &Tensor| y.sum(y.kind()));
     let wfr = WassersteinFisherRao::new(space, 1e-3, scalar, 1.0).expect("valid");
