@@ -180,3 +180,50 @@ fn estimator_bias_variance_rejects_bad_sizes() {
         fails(bin, &[args, &["--cpu", "--out", out]].concat(), says);
     }
 }
+
+/// `bench-estimators --plot` (issue 16): a missing, non-JSON or row-less summary is an error
+/// naming the file; a valid one is drawn into step-time.png next to it.
+#[test]
+fn bench_estimators_plots_a_summary_or_names_the_bad_file() {
+    let bin = env!("CARGO_BIN_EXE_bench-estimators");
+    let dir = temp("bench-plot");
+    let missing = dir.join("missing.json");
+    fails(
+        bin,
+        &["--plot", missing.to_str().expect("utf-8")],
+        "cannot read",
+    );
+    let junk = dir.join("junk.json");
+    std::fs::write(&junk, "not json").expect("write");
+    fails(
+        bin,
+        &["--plot", junk.to_str().expect("utf-8")],
+        "is not JSON",
+    );
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, r#"{"results": []}"#).expect("write");
+    fails(
+        bin,
+        &["--plot", empty.to_str().expect("utf-8")],
+        "no exact_sm or mvl_cv rows",
+    );
+    let summary = dir.join("summary.json");
+    let rows = r#"{"results": [
+        {"dim": 2, "estimator": "mvl_cv", "autograd_ms": 3.0, "explicit_ms": 2.4, "pytorch_ms": 3.2},
+        {"dim": 784, "estimator": "mvl_cv", "autograd_ms": 6.5, "explicit_ms": 5.5, "pytorch_ms": 6.7},
+        {"dim": 2, "estimator": "exact_sm", "autograd_ms": 5.7, "explicit_ms": 2.9, "pytorch_ms": 6.9},
+        {"dim": 784, "estimator": "exact_sm", "autograd_ms": 2544, "explicit_ms": 89, "pytorch_ms": 2594}
+    ]}"#;
+    std::fs::write(&summary, rows).expect("write");
+    let out = Command::new(bin)
+        .args(["--plot", summary.to_str().expect("utf-8")])
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(dir.join("step-time.png")).expect("step-time.png written");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+}
