@@ -43,8 +43,11 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    /// Applies `--threads` and returns the device (CUDA when available unless `--cpu`).
+    /// Applies `--threads`, keeps freed tensor memory for reuse
+    /// ([`mvl_train::keep_freed_memory`]) and returns the device (CUDA when available unless
+    /// `--cpu`).
     pub fn init(&self) -> Device {
+        mvl_train::keep_freed_memory();
         if let Some(t) = self.threads {
             tch::set_num_threads(t);
         }

@@ -44,6 +44,7 @@
 mod checkpoint;
 mod error;
 mod groups;
+mod memory;
 mod observers;
 mod optim;
 mod run;
@@ -55,6 +56,7 @@ mod trainer;
 pub use checkpoint::{Checkpoint, History, ObserverState, State};
 pub use error::{Result, TrainError};
 pub use groups::{GroupConfig, GroupsConfig, PhaseError, PhaseStep, train_groups};
+pub use memory::keep_freed_memory;
 pub use observers::{EarlyStopping, Ema, Evaluation};
 pub use optim::{Adam, Optimizer, OptimizerConfig, TfRmsProp};
 pub use trainer::{Control, Observer, Step, TrainConfig, TrainLog, train};

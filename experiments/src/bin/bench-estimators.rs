@@ -50,6 +50,11 @@ struct Args {
     /// libtorch intra-op threads (default: libtorch's choice).
     #[arg(long)]
     threads: Option<i32>,
+    /// Keep glibc's default allocator thresholds, which hand the memory of freed tensors back
+    /// to the system (every run otherwise keeps it, `mvl_train::keep_freed_memory`): for
+    /// measuring what that setting is worth.
+    #[arg(long)]
+    default_allocator: bool,
     /// Instead of timing: read a summary written by `scripts/bench_energy` and draw its step
     /// times against d (exact SM and MVL-CV; Rust autograd, Rust `MlpEnergy`, PyTorch) into
     /// `step-time.png` next to it.
@@ -226,6 +231,9 @@ fn main() -> Result<()> {
     if args.reps == 0 || args.batch < 1 {
         bail!("--reps and --batch must be at least 1");
     }
+    if !args.default_allocator {
+        mvl_train::keep_freed_memory();
+    }
     if let Some(t) = args.threads {
         tch::set_num_threads(t);
     }
@@ -264,6 +272,7 @@ fn main() -> Result<()> {
         "device": format!("{device:?}"),
         "energy": clap::ValueEnum::to_possible_value(&args.energy).map(|v| v.get_name().to_owned()),
         "threads": tch::get_num_threads(),
+        "allocator": if args.default_allocator { "glibc default" } else { "freed memory kept" },
         "results": rows,
     });
     if args.json {

@@ -72,6 +72,7 @@ fn main() -> Result<()> {
     if args.reps == 0 || args.ais_reps == 0 || args.ais_warmup == 0 {
         bail!("--reps, --ais-reps and --ais-warmup must be at least 1");
     }
+    mvl_train::keep_freed_memory();
     if let Some(t) = args.threads {
         tch::set_num_threads(t);
     }

@@ -5,6 +5,7 @@ use crate::{
     DenoisingScoreMatching, KernelStein, MinimumVelocity, Objective, Projection, ScoreMatching,
     SlicedScoreMatching,
 };
+use mvl_flows::Langevin;
 use mvl_flows::kernel::Bandwidth;
 use mvl_manifold::testing::seeded;
 use mvl_manifold::{
@@ -88,8 +89,20 @@ fn every_objective_has_the_same_gradient_through_explicit_derivatives() {
     let ball = PoincareBall::new(3).expect("valid");
     let in_ball = ball.project(&(Tensor::randn([24, 3], F64) * 0.3));
     let eps = 1e-3;
+    // MVL through `MlpEnergy` takes the hand-written gradient (minimum_velocity/by_hand.rs):
+    // with and without the control variate, per-row rescaling and another energy scale.
+    let rescaled = Langevin::new(0.1)
+        .and_then(|l| l.energy_scale(1.0))
+        .expect("valid")
+        .rescaled(true);
     let flat: Vec<Box<dyn Objective>> = vec![
         Box::new(MinimumVelocity::langevin(eps).expect("valid")),
+        Box::new(
+            MinimumVelocity::langevin(eps)
+                .expect("valid")
+                .control_variate(false),
+        ),
+        Box::new(MinimumVelocity::new(rescaled)),
         Box::new(DenoisingScoreMatching::new(0.1).expect("valid")),
         Box::new(
             DenoisingScoreMatching::new(0.1)
