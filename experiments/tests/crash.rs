@@ -65,6 +65,13 @@ fn run_with_kills(bin: &str, args: &[&str], kills: u64) {
     run_with_kills_when(bin, args, kills, &after);
 }
 
+/// Whether `path` (a checkpoint folder) was written after `start`.
+fn written_since(path: &Path, start: SystemTime) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t > start)
+}
+
 fn run(bin: &str, args: &[&str]) {
     let status = Command::new(bin).args(args).status().expect("runs");
     assert!(status.success(), "{bin} {args:?}");
@@ -99,7 +106,11 @@ fn sphere_density_killed_repeatedly_ends_as_an_uninterrupted_run() {
     ];
     let (whole, killed) = (temp("sd-whole"), temp("sd-killed"));
     run(bin, &with_out(&args, &whole));
-    run_with_kills(bin, &with_out(&args, &killed), 4);
+    // Kills wait for a checkpoint: a fixed delay alone missed them all when the machine was
+    // loaded enough that start-up outlasted it.
+    let checkpoint = killed.join("sphere-density/checkpoint-S1");
+    let ready = |start: SystemTime| written_since(&checkpoint, start);
+    run_with_kills_when(bin, &with_out(&args, &killed), 4, &ready);
     let read = |dir: &Path| -> density::Summary {
         let text =
             std::fs::read_to_string(dir.join("sphere-density/summary.json")).expect("summary");
@@ -222,12 +233,8 @@ fn mnist_wae_killed_repeatedly_ends_as_an_uninterrupted_run() {
     let (whole, killed) = (temp("wae-whole"), temp("wae-killed"));
     run(bin, &with_out(&args, &whole));
     let checkpoint = killed.join("mnist-wae/runs/sph-mvl-nz8-l10-s1234/checkpoint");
-    let written_since = |start: SystemTime| {
-        std::fs::metadata(&checkpoint)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t > start)
-    };
-    let landed = run_with_kills_when(bin, &with_out(&args, &killed), 4, &written_since);
+    let ready = |start: SystemTime| written_since(&checkpoint, start);
+    let landed = run_with_kills_when(bin, &with_out(&args, &killed), 4, &ready);
     assert!(
         landed >= 3,
         "only {landed} of 4 kills hit a running training"
