@@ -25,8 +25,8 @@ const TRIM_THRESHOLD: i32 = 512 << 20;
 /// 33554432:glibc.malloc.trim_threshold=536870912` in the environment.
 ///
 /// The settings are process-wide and last until the process ends; call this once, early
-/// (every binary of the `mvl-experiments` workspace does). Returns whether they took effect:
-/// `false` on systems whose C library is not glibc, where it does nothing.
+/// (every training and benchmark binary of `mvl-experiments` does). Returns whether they
+/// took effect: `false` on systems whose C library is not glibc, where it does nothing.
 ///
 /// ```
 /// assert_eq!(mvl_train::keep_freed_memory(), cfg!(all(target_os = "linux", target_env = "gnu")));
