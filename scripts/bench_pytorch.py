@@ -6,7 +6,7 @@ loss + backward + Adam(1e-4). Prints the same JSON as `bench-estimators --json`.
 Run with the project's cached interpreter, which has torch 2.11.0:
     ~/.cache/mvl/torch-2.11.0/bin/python scripts/bench_pytorch.py --dims 2,784
 """
-import argparse, json, time
+import argparse, json, sys, time
 import torch
 
 
@@ -52,6 +52,34 @@ def loss(name, net, x):
     raise ValueError(name)
 
 
+def step(name, net, opt, d):
+    """One training step on a fresh batch; its milliseconds."""
+    x = torch.randn(128, d)
+    t0 = time.perf_counter()
+    opt.zero_grad()
+    # Gradients for the parameters only (no x.grad), the work the Rust side does.
+    loss(name, net, x).backward(inputs=list(net.parameters()))
+    opt.step()
+    return (time.perf_counter() - t0) * 1e3
+
+
+def serve():
+    """`--serve`: the protocol of `bench-estimators --serve` (scripts/bench_pingpong): each
+    request line `<estimator> <d> <steps>` is answered by one JSON line {"ms": [...]}, the
+    times of that many steps of the workload, set up at its first request and kept while the
+    requests name it."""
+    current = None
+    for line in sys.stdin:
+        name, d, steps = line.split()
+        d, steps = int(d), int(steps)
+        if current is None or current[:2] != (name, d):
+            torch.manual_seed(0)
+            net = energy_net(d)
+            current = (name, d, net, torch.optim.Adam(net.parameters(), lr=1e-4))
+        _, _, net, opt = current
+        print(json.dumps({"ms": [step(name, net, opt, d) for _ in range(steps)]}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--dims", default="2,16,64,256,784")
@@ -62,11 +90,16 @@ def main():
     # both sides); PyTorch has autograd only, so the flag is accepted and ignored.
     p.add_argument("--energy", choices=["autograd", "explicit"], default="autograd")
     p.add_argument("--threads", type=int, help="intra-op threads (default: torch's choice)")
+    p.add_argument("--serve", action="store_true",
+                   help="serve timing requests on standard input (scripts/bench_pingpong)")
     p.add_argument("--peak", action="store_true",
                    help="instead: the f32 matrix-product rate (GFLOP/s) of a 2048 x 2048 product")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
+    if a.serve:
+        serve()
+        return
     if a.peak:
         m = torch.randn(2048, 2048)
         times = []
@@ -89,14 +122,9 @@ def main():
             reps = min(a.reps, 3) if name == "exact_sm" and d > 64 else a.reps
             times = []
             for i in range(a.warmup + reps):
-                x = torch.randn(128, d)
-                t0 = time.perf_counter()
-                opt.zero_grad()
-                # Gradients for the parameters only (no x.grad), the work the Rust side does.
-                loss(name, net, x).backward(inputs=list(net.parameters()))
-                opt.step()
+                ms = step(name, net, opt, d)
                 if i >= a.warmup:
-                    times.append((time.perf_counter() - t0) * 1e3)
+                    times.append(ms)
             times.sort()
             med = times[len(times) // 2]
             plain = med if name == "plain" else plain

@@ -101,6 +101,23 @@ def bench():
     print()
 
 
+def pingpong(name):
+    """scripts/bench_pingpong's paired ratios (median [95 % interval]) per (estimator, d)."""
+    s = load(name)
+    rows = s["results"]
+    keys = [k[: -len("_paired")] for k in rows[0] if k.endswith("_paired")]
+    print(f"### {name}")
+    print("| estimator | d | " + " | ".join(k.replace("_over_", " ÷ ") for k in keys) + " |")
+    print("|---|---|" + "---|" * len(keys))
+    for r in rows:
+        cells = []
+        for k in keys:
+            ci = r[f"{k}_ci95"]
+            cells.append(f"{r[k + '_paired']:.3f}" + ("" if ci is None else f" [{ci[0]:.3f}, {ci[1]:.3f}]"))
+        print(f"| {r['estimator']} | {r['dim']} | " + " | ".join(cells) + " |")
+    print()
+
+
 def criterion():
     s = load("benches")
     if s is None:
@@ -167,4 +184,6 @@ if __name__ == "__main__":
     figure2("reproduce-quick/sphere-density")
     earth()
     bench()
+    for name in ["bench-pingpong-before", "bench-pingpong", "bench-pingpong-mvl-cv"]:
+        pingpong(name)
     criterion()

@@ -64,6 +64,11 @@ struct Args {
     /// in `ModuleEnergy`) or `explicit` (`MlpEnergy`: explicit ∇ₓE, forward Laplacian).
     #[arg(long, value_enum, default_value = "autograd")]
     energy: EnergyImpl,
+    /// Instead of timing a table: serve timing requests `<estimator> <d> <steps>` on standard
+    /// input, one JSON line `{"ms": [...]}` each (the protocol of `scripts/bench_pingpong`,
+    /// which alternates bursts of this and PyTorch's `bench_pytorch.py --serve`).
+    #[arg(long)]
+    serve: bool,
 }
 
 /// The two evaluations of the same energy network.
@@ -143,13 +148,55 @@ impl Item {
     }
 }
 
+/// One (estimator, d) workload, set up once: the network, its Adam and the objective.
+struct Workload {
+    vs: nn::VarStore,
+    energy: Box<dyn Energy>,
+    opt: Box<dyn mvl_train::Optimizer>,
+    obj: Option<Box<dyn Objective>>,
+    batch: i64,
+    d: i64,
+    device: Device,
+}
+
+impl Workload {
+    fn new(args: &Args, item: Item, d: i64, device: Device) -> Result<Self> {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(device);
+        let energy = args.energy.build(&vs.root(), d)?;
+        let opt = mvl_train::OptimizerConfig::adam(1e-4).build(&vs)?;
+        let obj = item.objective(d)?;
+        Ok(Self {
+            vs,
+            energy,
+            opt,
+            obj,
+            batch: args.batch,
+            d,
+            device,
+        })
+    }
+
+    /// One step on a fresh batch; its milliseconds.
+    fn step(&mut self) -> Result<f64> {
+        let x = Tensor::randn([self.batch, self.d], (Kind::Float, self.device));
+        let start = Instant::now();
+        let loss = match &self.obj {
+            Some(o) => o.loss(self.energy.as_ref(), &x)?,
+            None => self.energy.energy(&x).mean(Kind::Float),
+        };
+        loss.backward();
+        self.opt.step(&self.vs);
+        if let Device::Cuda(i) = self.device {
+            tch::Cuda::synchronize(i as i64);
+        }
+        Ok(start.elapsed().as_secs_f64() * 1e3)
+    }
+}
+
 /// Median and minimum milliseconds per step.
 fn time_steps(args: &Args, item: Item, d: i64, device: Device) -> Result<(f64, f64, usize)> {
-    tch::manual_seed(0);
-    let vs = nn::VarStore::new(device);
-    let energy = args.energy.build(&vs.root(), d)?;
-    let mut opt = mvl_train::OptimizerConfig::adam(1e-4).build(&vs)?;
-    let obj = item.objective(d)?;
+    let mut work = Workload::new(args, item, d, device)?;
     let reps = if item == Item::ExactSm && d > 64 {
         args.reps.min(3)
     } else {
@@ -157,23 +204,52 @@ fn time_steps(args: &Args, item: Item, d: i64, device: Device) -> Result<(f64, f
     };
     let mut times = Vec::with_capacity(reps);
     for i in 0..args.warmup + reps {
-        let x = Tensor::randn([args.batch, d], (Kind::Float, device));
-        let start = Instant::now();
-        let loss = match &obj {
-            Some(o) => o.loss(energy.as_ref(), &x)?,
-            None => energy.energy(&x).mean(Kind::Float),
-        };
-        loss.backward();
-        opt.step(&vs);
-        if let Device::Cuda(i) = device {
-            tch::Cuda::synchronize(i as i64);
-        }
+        let ms = work.step()?;
         if i >= args.warmup {
-            times.push(start.elapsed().as_secs_f64() * 1e3);
+            times.push(ms);
         }
     }
     times.sort_by(f64::total_cmp);
     Ok((times[times.len() / 2], times[0], reps))
+}
+
+/// `--serve`: reads requests `<estimator> <d> <steps>` from standard input, one per line, and
+/// answers each with one JSON line `{"ms": [...]}`, the times of that many steps of the
+/// workload (set up at the first request for it and kept while the requests name it), so that
+/// `scripts/bench_pingpong` can alternate short bursts of two long-lived processes.
+fn serve(args: &Args, device: Device) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let mut current: Option<(Item, i64, Workload)> = None;
+    let stdout = std::io::stdout();
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [estimator, d, steps] = fields[..] else {
+            bail!("--serve: expected `<estimator> <d> <steps>`, got {line:?}");
+        };
+        let item = <Item as clap::ValueEnum>::from_str(estimator, false)
+            .map_err(|e| anyhow::anyhow!("--serve: estimator {estimator:?}: {e}"))?;
+        let d: i64 = d
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--serve: d {d:?}: {e}"))?;
+        let steps: usize = steps
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--serve: steps {steps:?}: {e}"))?;
+        if d < 1 {
+            bail!("--serve: d must be at least 1, got {d}");
+        }
+        if !matches!(&current, Some((i, k, _)) if *i == item && *k == d) {
+            current = Some((item, d, Workload::new(args, item, d, device)?));
+        }
+        let work = &mut current.as_mut().expect("set above").2;
+        let ms = (0..steps)
+            .map(|_| work.step())
+            .collect::<Result<Vec<f64>>>()?;
+        let mut out = stdout.lock();
+        writeln!(out, "{}", serde_json::json!({ "ms": ms }))?;
+        out.flush()?;
+    }
+    Ok(())
 }
 
 /// Step time against d from `scripts/bench_energy`'s summary, log-log, into step-time.png.
@@ -242,6 +318,9 @@ fn main() -> Result<()> {
     } else {
         Device::Cpu
     };
+    if args.serve {
+        return serve(&args, device);
+    }
     let mut rows: Vec<Row> = Vec::new();
     for &d in &args.dims {
         let mut plain = None;
