@@ -33,6 +33,53 @@ pub fn link_libtorch() {
     }
 }
 
+/// Compiles C++ sources written against libtorch's headers (custom kernels and autograd
+/// functions; the caller declares their `extern "C"` entry points) into a static library
+/// `name` linked into the calling package, with the flags `torch-sys` compiles its own C++
+/// with (C++17, the C++11 ABI unless `LIBTORCH_CXX11_ABI=0`), at `-O3` and with
+/// `-fno-trapping-math`. Then it emits the cfg
+/// `cfg_name` (declared for `check-cfg` either way), under which the caller uses those entry
+/// points, and returns true. Without `DEP_TCH_LIBTORCH_LIB` (a documentation-only build, where
+/// there is no libtorch) it compiles nothing and returns false, so the caller's fallback path is
+/// built instead.
+pub fn compile_libtorch_cpp(name: &str, files: &[&str], cfg_name: &str) -> bool {
+    println!("cargo::rustc-check-cfg=cfg({cfg_name})");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
+    for file in files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
+        return false;
+    };
+    let include = Path::new(&lib).join("..").join("include");
+    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_owned());
+    cc::Build::new()
+        .cpp(true)
+        .pic(true)
+        .opt_level(3)
+        .include(&include)
+        .include(
+            include
+                .join("torch")
+                .join("csrc")
+                .join("api")
+                .join("include"),
+        )
+        .flag("-std=c++17")
+        .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
+        // Lets loops with selects between floating-point results vectorise; IEEE values,
+        // NaN and infinities are unchanged (only the floating-point exception flags are not
+        // kept, which nothing here reads).
+        .flag("-fno-trapping-math")
+        .flag("-DGLOG_USE_GLOG_EXPORT")
+        // libtorch's headers warn about their own code under -Wall.
+        .warnings(false)
+        .files(files)
+        .compile(name);
+    println!("cargo:rustc-cfg={cfg_name}");
+    true
+}
+
 /// The linker arguments for a libtorch lib folder: a run-time search path (`DT_RPATH`, so it
 /// also covers libraries loaded by libtorch itself) and, when the folder has
 /// `libtorch_cuda.so`, a link of it that `--as-needed` cannot drop.

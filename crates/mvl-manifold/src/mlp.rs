@@ -1,6 +1,7 @@
 //! Multilayer-perceptron energies with explicit input derivatives: ∇ₓE by a hand-written
 //! backward chain and ΔₓE by a forward Laplacian, both plain tensor expressions of the weights.
 
+mod fused;
 mod gram;
 mod laplacian;
 #[cfg(test)]
@@ -46,8 +47,30 @@ impl Activation {
         }
     }
 
-    /// (σ(a), σ'(a)).
+    /// σ(a) as the energy evaluates it: [`Activation::apply`], except softplus on the CPU,
+    /// which takes the fused kernel (its slope is then at hand for the backward pass).
+    fn value(self, a: &Tensor) -> Tensor {
+        if self == Activation::Softplus
+            && let Some((value, _)) = fused::softplus_with_slope(a)
+        {
+            return value;
+        }
+        self.apply(a)
+    }
+
+    /// (σ(a), σ'(a)): for softplus on the CPU by the fused kernel, otherwise by
+    /// [`Activation::libtorch_with_slope`].
     fn with_slope(self, a: &Tensor) -> (Tensor, Tensor) {
+        if self == Activation::Softplus
+            && let Some(pair) = fused::softplus_with_slope(a)
+        {
+            return pair;
+        }
+        self.libtorch_with_slope(a)
+    }
+
+    /// (σ(a), σ'(a)) by libtorch's operations.
+    fn libtorch_with_slope(self, a: &Tensor) -> (Tensor, Tensor) {
         let value = self.apply(a);
         let slope = match self {
             Activation::Tanh => -value.square() + 1.0,
@@ -270,7 +293,7 @@ impl MlpEnergy {
     /// The network's output ψ(x) (`[b, 1]` or `[b, dim]`).
     pub fn network(&self, x: &Tensor) -> Tensor {
         let z = self.hidden.iter().fold(x.shallow_clone(), |z, layer| {
-            self.activation.apply(&layer.forward(&z))
+            self.activation.value(&layer.forward(&z))
         });
         self.output.forward(&z)
     }

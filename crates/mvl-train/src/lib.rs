@@ -43,6 +43,7 @@
 
 mod checkpoint;
 mod error;
+mod fused;
 mod groups;
 mod memory;
 mod observers;
