@@ -85,28 +85,29 @@ pub(crate) fn adam_step(
     false
 }
 
+/// The same update with libtorch's operations (eight in-place passes), for the tensors
+/// [`adam_step`] does not take.
+pub(crate) fn libtorch_adam_step(
+    theta: &mut Tensor,
+    grad: &mut Tensor,
+    m: &mut Tensor,
+    v: &mut Tensor,
+    c: AdamCoefficients,
+) {
+    let _ = m.lerp_(&*grad, c.w1);
+    let _ = v.lerp_(&grad.square(), c.w2);
+    let mut s = v.sqrt();
+    let _ = s.g_add_scalar_(c.eps_c2);
+    let _ = s.g_mul_scalar_(c.scale);
+    let _ = theta.addcdiv_(&*m, &s);
+    let _ = grad.zero_();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use mvl_manifold::testing::seeded;
     use tch::{Device, Kind};
-
-    /// libtorch's operations, as `Adam::step` makes them where the kernel does not apply.
-    fn reference(
-        theta: &mut Tensor,
-        g: &mut Tensor,
-        m: &mut Tensor,
-        v: &mut Tensor,
-        c: AdamCoefficients,
-    ) {
-        let _ = m.lerp_(&*g, c.w1);
-        let _ = v.lerp_(&g.square(), c.w2);
-        let mut s = v.sqrt();
-        let _ = s.g_add_scalar_(c.eps_c2);
-        let _ = s.g_mul_scalar_(c.scale);
-        let _ = theta.addcdiv_(&*m, &s);
-        let _ = g.zero_();
-    }
 
     /// The fused step equals libtorch's operations within 3 units of the last place relative
     /// to each tensor's largest element (the two round the same arithmetic in different
@@ -140,7 +141,7 @@ mod tests {
                     adam_step(&mut t1, &mut g1, &mut m1, &mut v1, c),
                     "{kind:?}: fused"
                 );
-                reference(&mut t2, &mut g2, &mut m2, &mut v2, c);
+                libtorch_adam_step(&mut t2, &mut g2, &mut m2, &mut v2, c);
                 for (got, want) in [(&t1, &t2), (&m1, &m2), (&v1, &v2)] {
                     let err = (got - want).abs().max().double_value(&[])
                         / want.abs().max().double_value(&[]);

@@ -6,7 +6,7 @@
 //! operations instead (the update is the only thing an optimiser adds).
 
 use crate::error::{Result, TrainError, positive, unit_interval};
-use crate::fused::{AdamCoefficients, adam_step};
+use crate::fused::{AdamCoefficients, adam_step, libtorch_adam_step};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor, nn};
 
@@ -180,24 +180,17 @@ impl Optimizer for Adam {
                 }
                 // m ← β₁m + (1 − β₁)g and v ← β₂v + (1 − β₂)g² as lerps; then
                 // θ ← θ − (lr/c₁)·m / (√v/c₂ + ε) written as θ + m / s with
-                // s = −(√v + εc₂)·c₁/(lr·c₂): one fused pass on the CPU, eight in-place
-                // operations per parameter elsewhere.
+                // s = −(√v + εc₂)·c₁/(lr·c₂): one fused pass on the CPU for parameters of up
+                // to 32,768 elements, eight in-place operations otherwise.
                 let coefficients = AdamCoefficients {
                     w1: 1.0 - self.beta1,
                     w2: 1.0 - self.beta2,
                     eps_c2: self.eps * c2,
                     scale: -c1 / (self.lr * c2),
                 };
-                if adam_step(&mut var, &mut g, m, v, coefficients) {
-                    continue;
+                if !adam_step(&mut var, &mut g, m, v, coefficients) {
+                    libtorch_adam_step(&mut var, &mut g, m, v, coefficients);
                 }
-                let _ = m.lerp_(&g, 1.0 - self.beta1);
-                let _ = v.lerp_(&g.square(), 1.0 - self.beta2);
-                let mut s = v.sqrt();
-                let _ = s.g_add_scalar_(coefficients.eps_c2);
-                let _ = s.g_mul_scalar_(coefficients.scale);
-                let _ = var.addcdiv_(m, &s);
-                let _ = g.zero_();
             }
         });
     }
