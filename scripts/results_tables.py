@@ -184,6 +184,7 @@ if __name__ == "__main__":
     figure2("reproduce-quick/sphere-density")
     earth()
     bench()
-    for name in ["bench-pingpong-before", "bench-pingpong", "bench-pingpong-mvl-cv"]:
+    for name in ["bench-pingpong-before", "bench-pingpong", "bench-pingpong-mvl-cv",
+                 "bench-pingpong-mvl-cv-2"]:
         pingpong(name)
     criterion()
